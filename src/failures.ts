@@ -1,0 +1,50 @@
+/**
+ * The `type` of every non-retryable `ApplicationFailure` this package raises.
+ *
+ * Workflows, activities, clients and tests all use these names: class names do not survive the wire,
+ * these strings do. They are public API: never rename one.
+ */
+export const FailureType = {
+  /** `toPhoneNumber` is not E.164, or not a number that can exist. */
+  InvalidPhoneNumber: 'InvalidPhoneNumber',
+  /** An emergency number, another short code of some territory, or a premium-rate number. */
+  ForbiddenNumber: 'ForbiddenNumber',
+  /** Any other field is wrong, or the API answered 400. */
+  InvalidInput: 'InvalidInput',
+  /** The API answered 401: the API key is missing or wrong. */
+  Unauthorized: 'Unauthorized',
+  /** The API answered 402: no credits left. */
+  InsufficientCredits: 'InsufficientCredits',
+  /** The API answered 429 twice in a row, 60 s apart. */
+  RateLimited: 'RateLimited',
+  /** The call ended with status `failed`. */
+  CallFailed: 'CallFailed',
+  /** The call ended with status `canceled`. */
+  CallCanceled: 'CallCanceled',
+  /** The call reached no terminal status before the timeout. */
+  CallTimedOut: 'CallTimedOut',
+  /** The API answered 404 for a call this workflow created. */
+  CallNotFound: 'CallNotFound',
+  /** The API kept answering with network errors or 5xx until the retry budget ran out. */
+  ApiUnavailable: 'ApiUnavailable',
+  /** The API answered something this package cannot understand (malformed body, unknown outcome). */
+  UnexpectedResponse: 'UnexpectedResponse',
+} as const;
+
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** What the person who started the call should do next, by failure type. */
+export const nextStep: Record<FailureType, string> = {
+  InvalidPhoneNumber: 'Pass the number in E.164 form, e.g. +14155551234.',
+  ForbiddenNumber: 'Emergency, short-code and premium-rate numbers are never called. Use a regular number.',
+  InvalidInput: 'Fix the named field and start the call again.',
+  Unauthorized: 'Check AGENTPHONE_API_KEY on the worker.',
+  InsufficientCredits: 'Top up credits at https://agentphone.app/dashboard, then start the call again.',
+  RateLimited: 'The API allows 10 calls a minute. Wait a minute and start the call again.',
+  CallFailed: 'The call could not be completed. Check the number, then start the call again.',
+  CallCanceled: 'The call was canceled at AgentPhone. Start it again if it is still wanted.',
+  CallTimedOut: 'The call did not finish in time. Look it up by its call id before calling again.',
+  CallNotFound: 'AgentPhone no longer knows this call id. Look it up in the dashboard before calling again.',
+  ApiUnavailable: 'AgentPhone was unreachable. Check AGENTPHONE_BASE_URL and the service status, then retry.',
+  UnexpectedResponse: 'AgentPhone answered in a form this package does not understand. Report it with the call id.',
+};
