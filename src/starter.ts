@@ -1,0 +1,163 @@
+import { Client, Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { Command, Option } from 'commander';
+import { CallInputError, callFailureOf, startCall, waitForCall } from './client';
+import { ConfigError, loadClientConfig } from './config';
+import { type FailureType, nextStep } from './failures';
+import type { CallResult, CallState, PlaceCallInput } from './workflows/types';
+
+/** Exit codes: 0 completed, 1 the call failed, 2 bad input or configuration (nothing was started). */
+const exitCode = { ok: 0, callFailed: 1, badInput: 2 } as const;
+
+export function buildProgram(): Command {
+  const program = new Command('starter')
+    .description('Start AgentPhone calls on Temporal and follow them.')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('call')
+    .description('Place one call (placeCallWorkflow) and wait for its result.')
+    .requiredOption('--to <e164>', 'number to call, in E.164 form (e.g. +14155551234)')
+    .requiredOption('--objective <text>', 'what the agent should achieve on the call')
+    .option('--business-name <name>', 'name of the business being called')
+    .option('--website <url>', 'website the agent reads for context before calling')
+    .option('--id <workflowId>', 'workflow id; starting the same id twice never places a second call')
+    .addOption(new Option('--poll-interval <duration>', 'override the 10s poll interval (demos only)').hideHelp())
+    .addOption(new Option('--call-timeout <duration>', 'override the 5m call timeout (demos only)').hideHelp())
+    .option('--no-wait', 'print the workflow id and return at once')
+    .option('--json', 'print one JSON object instead of text')
+    .action(async (opts: CallOptions) => {
+      process.exitCode = await runCall(opts);
+    });
+
+  return program;
+}
+
+interface CallOptions {
+  to: string;
+  objective: string;
+  businessName?: string;
+  website?: string;
+  id?: string;
+  pollInterval?: string;
+  callTimeout?: string;
+  wait: boolean;
+  json?: boolean;
+}
+
+async function runCall(opts: CallOptions): Promise<number> {
+  const input: PlaceCallInput = {
+    toPhoneNumber: opts.to,
+    objective: opts.objective,
+    ...(opts.businessName === undefined ? {} : { businessName: opts.businessName }),
+    ...(opts.website === undefined ? {} : { website: opts.website }),
+    ...(opts.pollInterval || opts.callTimeout
+      ? {
+          timing: {
+            ...(opts.pollInterval ? { pollInterval: opts.pollInterval as never } : {}),
+            ...(opts.callTimeout ? { callTimeout: opts.callTimeout as never } : {}),
+          },
+        }
+      : {}),
+  };
+  const out = output(opts.json);
+  const { taskQueue } = loadClientConfig();
+  const { connectionOptions, namespace } = loadClientConnectConfig();
+
+  let started;
+  const connection = await Connection.connect(connectionOptions);
+  try {
+    const client = new Client({ connection, namespace });
+    try {
+      started = await startCall(client, input, { taskQueue, ...(opts.id ? { workflowId: opts.id } : {}) });
+    } catch (error) {
+      if (!(error instanceof CallInputError)) throw error;
+      out.failure({ type: error.type, message: error.message, field: error.field, started: false });
+      return exitCode.badInput;
+    }
+    out.started(started.workflowId, started.alreadyStarted);
+    if (!opts.wait) return exitCode.ok;
+
+    try {
+      const result = await waitForCall(started.handle, { onState: out.state });
+      out.result(started.workflowId, result);
+      return exitCode.ok;
+    } catch (error) {
+      const failure = callFailureOf(error);
+      if (!failure) throw error;
+      out.failure({ ...failure, workflowId: started.workflowId, started: true });
+      return exitCode.callFailed;
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
+interface FailureReport {
+  type: FailureType;
+  message: string;
+  /** False when nothing was started (bad input). */
+  started: boolean;
+  workflowId?: string;
+  field?: string;
+  details?: unknown[];
+}
+
+/** Text for people, or one JSON document for scripts (`--json`). */
+function output(json = false) {
+  if (json) {
+    return {
+      started: () => {},
+      state: () => {},
+      result: (workflowId: string, result: CallResult) => console.log(JSON.stringify({ workflowId, ...result })),
+      failure: (failure: FailureReport) =>
+        console.log(JSON.stringify({ failure: { ...failure, nextStep: nextStep[failure.type] } })),
+    };
+  }
+  return {
+    started: (workflowId: string, existing: boolean) =>
+      console.log(existing ? `Workflow ${workflowId} exists already: following it (no new call placed).` : `Started workflow ${workflowId}`),
+    state: (state: CallState) =>
+      console.log(
+        `  ${state.phase}${state.lastStatus ? ` · status ${state.lastStatus}` : ''}${state.polls ? ` · ${state.polls} poll(s)` : ''}${state.callId ? ` · ${state.callId}` : ''}`,
+      ),
+    result: (_workflowId: string, result: CallResult) => {
+      console.log(`\nCall ${result.callId} completed: ${result.outcome}`);
+      if (result.durationSeconds !== undefined) console.log(`Duration:  ${result.durationSeconds}s`);
+      console.log(`Summary:   ${result.summary ?? '(none yet)'}`);
+      if (result.recordingUrl) console.log(`Recording: ${result.recordingUrl}`);
+      console.log(`Transcript:\n${result.transcript ? indent(result.transcript) : '  (none yet)'}`);
+    },
+    failure: (failure: FailureReport) => {
+      console.error(`\n${failure.type}: ${failure.message}`);
+      console.error(`What to do: ${nextStep[failure.type]}`);
+    },
+  };
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}
+
+export async function main(argv = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exitCode = exitCode.badInput;
+    } else if (error && typeof error === 'object' && 'exitCode' in error && 'code' in error) {
+      // commander has printed its own message (missing option, --help).
+      process.exitCode = (error as { exitCode: number }).exitCode === 0 ? 0 : exitCode.badInput;
+    } else {
+      console.error(error);
+      process.exitCode = 1;
+    }
+  }
+}
+
+if (require.main === module) void main();

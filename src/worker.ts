@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from './activities';
+import { type AgentPhoneClient, createAgentPhoneClient } from './agentphone';
+import { ConfigError, loadWorkerConfig } from './config';
+
+/** Written by `npm run build` (scripts/bundle-workflows.ts): the production worker never bundles at start-up. */
+export const workflowBundlePath = join(__dirname, 'workflow-bundle.js');
+
+export interface CallWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue: string;
+  agentPhone: AgentPhoneClient;
+  /** Extra Worker options (tuning, interceptors, tests' `workflowsPath`). */
+  worker?: Partial<WorkerOptions>;
+}
+
+/** A worker that runs this package's workflows and activities. Prebundled workflow code is used when it exists. */
+export async function createCallWorker({ connection, namespace, taskQueue, agentPhone, worker }: CallWorkerOptions) {
+  const workflowSource: Partial<WorkerOptions> =
+    worker?.workflowsPath || worker?.workflowBundle
+      ? {}
+      : existsSync(workflowBundlePath)
+        ? { workflowBundle: { codePath: workflowBundlePath } }
+        : { workflowsPath: require.resolve('./workflows') };
+  return Worker.create({
+    connection,
+    namespace,
+    taskQueue,
+    activities: createActivities({ client: agentPhone }),
+    ...workflowSource,
+    ...worker,
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadWorkerConfig();
+  const { connectionOptions, namespace } = loadClientConnectConfig();
+  const connection = await NativeConnection.connect(connectionOptions);
+  try {
+    const worker = await createCallWorker({
+      connection,
+      namespace,
+      taskQueue: config.taskQueue,
+      agentPhone: createAgentPhoneClient(config.agentPhone),
+    });
+    console.log(
+      `agentphone worker: task queue "${config.taskQueue}", namespace "${namespace ?? 'default'}", API ${config.agentPhone.baseUrl}`,
+    );
+    // Worker.run() resolves after SIGINT/SIGTERM once in-flight tasks have drained.
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof ConfigError ? error.message : error);
+    process.exit(1);
+  });
+}

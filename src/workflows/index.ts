@@ -1,0 +1,2 @@
+// The workflow bundle's entry: every workflow the worker runs, and nothing that touches Node.
+export { placeCallWorkflow, callStateQuery } from './place-call';

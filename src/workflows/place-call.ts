@@ -1,0 +1,245 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  defineQuery,
+  proxyActivities,
+  proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  TimeoutFailure,
+} from '@temporalio/workflow';
+import type { Activities, GetCallOutcome, RateLimited } from '../activities';
+import type { CallDetails } from '../agentphone/client';
+import { outcomes, terminalStatuses, type CallOutcome } from '../agentphone/schemas';
+import { FailureType } from '../failures';
+import type { CallRequest } from '../guardrails';
+import type { ResolvedTiming } from '../timing';
+import type { CallResult, CallState, PlaceCallInput } from './types';
+
+export const callStateQuery = defineQuery<CallState>('callState');
+
+const { prepareCall } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 3 },
+});
+
+const { createCall } = proxyActivities<Activities>({
+  // The HTTP client gives up after 15 s; this leaves room for it to report why.
+  startToCloseTimeout: '30s',
+  retry: {
+    // Safe to retry only because every attempt sends the run's Idempotency-Key (see createCall).
+    // Bounded, so an outage ends in ApiUnavailable instead of a call nobody hears about.
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 6,
+    nonRetryableErrorTypes: [FailureType.InvalidInput, FailureType.Unauthorized, FailureType.InsufficientCredits],
+  },
+});
+
+const { getCall } = proxyActivities<Activities>({
+  startToCloseTimeout: '20s',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '20s',
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: [FailureType.Unauthorized, FailureType.CallNotFound, FailureType.InvalidInput],
+  },
+});
+
+/**
+ * Places one AgentPhone call and follows it to its end, exactly as the contract prescribes:
+ * guard rails before any request, create (one 60 s wait on 429), a status read every 10 s until
+ * completed, failed or canceled, a 5-minute timeout from creation, and two late reads 2 s apart when the
+ * transcript or summary lag behind completion.
+ */
+export async function placeCallWorkflow(input: PlaceCallInput): Promise<CallResult> {
+  const state: CallState = { phase: 'checking', polls: 0 };
+  setHandler(callStateQuery, () => state);
+
+  try {
+    const { request, timing } = await checkInput(input);
+
+    enter(state, 'creating');
+    const created = await withOneRateLimitWait(state, timing, 'create call', (summary) =>
+      createCall.executeWithOptions({ summary }, [request]),
+    );
+    state.callId = created.callId;
+    state.lastStatus = created.status;
+    const deadline = Date.now() + timing.callTimeoutMs;
+    state.deadline = new Date(deadline).toISOString();
+
+    enter(state, 'polling');
+    let call = await pollUntilTerminal(state, timing, created.callId, deadline);
+    if (call.status === 'failed') throw callEnded(FailureType.CallFailed, 'failed', call);
+    if (call.status === 'canceled') throw callEnded(FailureType.CallCanceled, 'was canceled', call);
+
+    call = await awaitEnrichment(state, timing, call);
+    const result = toResult(call, state.polls);
+    enter(state, 'completed');
+    return result;
+  } catch (error) {
+    const failure = asCallFailure(error);
+    state.phase = 'failed';
+    state.failure = failure instanceof ApplicationFailure ? (failure.type ?? undefined) : undefined;
+    showDetails(state);
+    throw failure;
+  }
+}
+
+/** The guard rails run in a local activity, so their verdict is recorded in history (see prepareCall). */
+async function checkInput(input: PlaceCallInput): Promise<{ request: CallRequest; timing: ResolvedTiming }> {
+  const prepared = await prepareCall.executeWithOptions({ summary: 'check guard rails' }, [input]);
+  if (!prepared.ok) {
+    throw ApplicationFailure.create({
+      type: prepared.type,
+      message: prepared.message,
+      nonRetryable: true,
+      details: [{ field: prepared.field }],
+    });
+  }
+  return prepared;
+}
+
+function isRateLimited(outcome: unknown): outcome is RateLimited {
+  return (outcome as RateLimited).kind === 'rate_limited';
+}
+
+type Read = Extract<GetCallOutcome, { kind: 'call' }>;
+
+/** The contract's 429 rule: wait 60 s on a durable timer, try once more, and stop if it is refused again. */
+async function withOneRateLimitWait<T>(
+  state: CallState,
+  timing: ResolvedTiming,
+  label: string,
+  attempt: (summary: string) => Promise<T | RateLimited>,
+): Promise<T> {
+  const first = await attempt(label);
+  if (!isRateLimited(first)) return first;
+
+  const phase = state.phase;
+  enter(state, 'rate_limited');
+  await sleep(timing.rateLimitWaitMs, { summary: `rate limited: waiting ${seconds(timing.rateLimitWaitMs)}` });
+  enter(state, phase);
+  const second = await attempt(`${label} (retry after 429)`);
+  if (!isRateLimited(second)) return second;
+  throw ApplicationFailure.create({
+    type: FailureType.RateLimited,
+    message: `AgentPhone rate-limited the ${label} twice, ${seconds(timing.rateLimitWaitMs)} apart. Try again later.`,
+    nonRetryable: true,
+    details: state.callId ? [{ callId: state.callId, lastStatus: state.lastStatus }] : [],
+  });
+}
+
+/** Reads the status every poll interval until a terminal status, or fails with CallTimedOut at the deadline. */
+async function pollUntilTerminal(state: CallState, timing: ResolvedTiming, callId: string, deadline: number) {
+  for (;;) {
+    const wait = Math.min(timing.pollIntervalMs, deadline - Date.now());
+    if (wait > 0) await sleep(wait, { summary: `poll ${state.polls + 1} in ${seconds(wait)}` });
+    const call = await read(state, timing, callId, `poll ${state.polls + 1}`);
+    if (terminalStatuses.includes(call.status)) return call;
+    if (Date.now() >= deadline) {
+      throw ApplicationFailure.create({
+        type: FailureType.CallTimedOut,
+        message: `Call ${callId} reached no final status within ${seconds(timing.callTimeoutMs)} (last status: ${call.status}).`,
+        nonRetryable: true,
+        details: [{ callId, lastStatus: call.status }],
+      });
+    }
+  }
+}
+
+/** Transcript and summary may arrive shortly after completion: the contract asks for two more reads, 2 s apart. */
+async function awaitEnrichment(state: CallState, timing: ResolvedTiming, call: Read): Promise<Read> {
+  for (let i = 1; i <= timing.enrichmentPolls && !isEnriched(call); i++) {
+    enter(state, 'enriching');
+    await sleep(timing.enrichmentIntervalMs, {
+      summary: `enrichment poll ${i} of ${timing.enrichmentPolls} in ${seconds(timing.enrichmentIntervalMs)}`,
+    });
+    call = await read(state, timing, call.callId, `enrichment poll ${i}`);
+  }
+  return call;
+}
+
+async function read(state: CallState, timing: ResolvedTiming, callId: string, label: string): Promise<Read> {
+  const call = await withOneRateLimitWait(state, timing, label, (summary) =>
+    getCall.executeWithOptions({ summary }, [callId]),
+  );
+  state.polls++;
+  state.lastStatus = call.status;
+  showDetails(state);
+  return call;
+}
+
+function isEnriched(call: CallDetails): boolean {
+  return Boolean(call.summary && call.transcript && isOutcome(call.outcome));
+}
+
+function isOutcome(value: string | undefined): value is CallOutcome {
+  return (outcomes as readonly string[]).includes(value ?? '');
+}
+
+function toResult(call: Read, polls: number): CallResult {
+  const { kind: _kind, status: _status, outcome, ...rest } = call;
+  if (!isOutcome(outcome)) {
+    throw ApplicationFailure.create({
+      type: FailureType.UnexpectedResponse,
+      message: `Call ${call.callId} completed without a known outcome (got ${JSON.stringify(outcome ?? null)}).`,
+      nonRetryable: true,
+      details: [{ callId: call.callId, lastStatus: call.status }],
+    });
+  }
+  return { ...rest, status: 'completed', outcome, polls };
+}
+
+function callEnded(type: FailureType, verb: string, call: Read): ApplicationFailure {
+  return ApplicationFailure.create({
+    type,
+    message: `Call ${call.callId} ${verb} at AgentPhone.`,
+    nonRetryable: true,
+    details: [{ callId: call.callId, lastStatus: call.status }],
+  });
+}
+
+/**
+ * Activity failures arrive wrapped in ActivityFailure; the public contract is a bare ApplicationFailure with one of
+ * the FailureType names as the workflow's failure cause. Retries exhausted on a transient fault become ApiUnavailable.
+ */
+function asCallFailure(error: unknown): unknown {
+  if (!(error instanceof ActivityFailure)) return error;
+  const cause = error.cause;
+  const known = Object.values(FailureType) as string[];
+  if (cause instanceof ApplicationFailure && cause.type && known.includes(cause.type)) {
+    return ApplicationFailure.create({ type: cause.type, message: cause.message, nonRetryable: true, details: cause.details ?? [] });
+  }
+  const reason = cause instanceof TimeoutFailure ? `timed out (${cause.timeoutType})` : (cause?.message ?? error.message);
+  return ApplicationFailure.create({
+    type: FailureType.ApiUnavailable,
+    message: `AgentPhone could not be reached: ${error.activityType} ${reason}.`,
+    nonRetryable: true,
+  });
+}
+
+function enter(state: CallState, phase: CallState['phase']): void {
+  state.phase = phase;
+  showDetails(state);
+}
+
+/** The live state, as the Web UI shows it under "Current details". */
+function showDetails(state: CallState): void {
+  const rows = [
+    ['phase', state.phase],
+    ['call id', state.callId ?? '—'],
+    ['last status', state.lastStatus ?? '—'],
+    ['polls', String(state.polls)],
+    ['deadline', state.deadline ?? '—'],
+    ...(state.failure ? [['failure', state.failure]] : []),
+  ];
+  setCurrentDetails(['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n'));
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
+}

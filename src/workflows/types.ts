@@ -1,0 +1,50 @@
+import type { CallOutcome, CallStatus } from '../agentphone/schemas';
+import type { Timing } from '../timing';
+
+/** The one argument of `placeCallWorkflow`. */
+export interface PlaceCallInput {
+  /** E.164, e.g. +14155551234. Other forms are refused, never normalised. */
+  toPhoneNumber: string;
+  /** What the agent should achieve on the call. */
+  objective: string;
+  businessName?: string;
+  /** http(s) URL the agent reads for context before calling. */
+  website?: string;
+  /** Overrides of the contract's durations (demos, benchmarks, tests). */
+  timing?: Timing;
+}
+
+/** The result of a completed call. */
+export interface CallResult {
+  callId: string;
+  status: 'completed';
+  outcome: CallOutcome;
+  summary?: string;
+  transcript?: string;
+  recordingUrl?: string;
+  durationSeconds?: number;
+  /** Status reads made, enrichment re-reads included. */
+  polls: number;
+}
+
+export type CallPhase =
+  | 'checking'
+  | 'creating'
+  | 'rate_limited'
+  | 'polling'
+  | 'enriching'
+  | 'completed'
+  | 'failed';
+
+/** What the `callState` query answers: the live state of one call. */
+export interface CallState {
+  phase: CallPhase;
+  callId?: string;
+  /** The last status the API reported. */
+  lastStatus?: CallStatus;
+  polls: number;
+  /** ISO time after which the call is given up as timed out (set once the call exists). */
+  deadline?: string;
+  /** Failure type, once the workflow has failed. */
+  failure?: string;
+}

@@ -1,0 +1,180 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
+import { createDevServerEnv, uniqueId, uniqueTaskQueue } from './helpers/temporal';
+
+const run = promisify(execFile);
+const root = join(__dirname, '..');
+const workerJs = join(root, 'lib', 'worker.js');
+const starterJs = join(root, 'lib', 'starter.js');
+const apiKey = 'sk_integration_SECRET_41d2';
+
+let env: TestWorkflowEnvironment;
+let sim: Simulator;
+let worker: ChildProcess | undefined;
+let workerLog = '';
+const taskQueue = uniqueTaskQueue('integration');
+
+function processEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    ...extra,
+  };
+}
+
+async function starter(args: string[], extra: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [starterJs, ...args], { env: processEnv(extra), timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+beforeAll(async () => {
+  if (!existsSync(workerJs) || !existsSync(join(root, 'lib', 'workflow-bundle.js'))) {
+    throw new Error('lib/ is missing: run `npm run build` first (npm test does).');
+  }
+  [env, sim] = await Promise.all([
+    createDevServerEnv(),
+    startSimulator({ apiKey, progress: 'polls', credits: Number.POSITIVE_INFINITY }),
+  ]);
+  worker = spawn(process.execPath, [workerJs], {
+    env: processEnv({ AGENTPHONE_API_KEY: apiKey, AGENTPHONE_BASE_URL: sim.baseUrl }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  worker.stdout?.on('data', (d) => (workerLog += d));
+  worker.stderr?.on('data', (d) => (workerLog += d));
+  await waitFor(() => workerLog.includes('agentphone worker'), 30_000, () => workerLog);
+});
+
+afterAll(async () => {
+  worker?.kill('SIGKILL');
+  await sim?.close();
+  await env?.teardown();
+});
+
+describe('the worker and the starter CLI against a real dev server', () => {
+  it('places a call from the CLI and prints the result as JSON', async () => {
+    const { code, stdout } = await starter([
+      'call',
+      '--to',
+      magicNumbers.partial,
+      '--objective',
+      'Ask about the return policy',
+      '--business-name',
+      'Acme Outdoor',
+      '--poll-interval',
+      '200ms',
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result).toMatchObject({ status: 'completed', outcome: 'partial', callId: expect.stringMatching(/^cl_/) });
+    expect(result.workflowId).toMatch(/^call-/);
+    expect(result.summary).toBeTruthy();
+  });
+
+  it('prints the live status and the transcript in text mode', async () => {
+    const { code, stdout } = await starter([
+      'call', '--to', magicNumbers.achieved, '--objective', 'Book a table', '--poll-interval', '300ms',
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Started workflow call-/);
+    expect(stdout).toMatch(/polling/);
+    expect(stdout).toMatch(/completed: achieved/);
+    expect(stdout).toMatch(/Transcript:\n {2}Agent:/);
+  });
+
+  it('never places a second call when the same id is started twice', async () => {
+    const id = uniqueId('request');
+    const args = ['call', '--to', magicNumbers.achieved, '--objective', 'Once only', '--id', id, '--poll-interval', '200ms', '--json'];
+    const before = sim.stats().creates;
+    const first = await starter(args);
+    const second = await starter(args);
+    expect(first.code).toBe(0);
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout).callId).toBe(JSON.parse(first.stdout).callId);
+    expect(sim.stats().creates - before).toBe(1);
+  });
+
+  it('reports a failed call with its type and what to do, exit code 1', async () => {
+    const { code, stderr } = await starter([
+      'call', '--to', magicNumbers.failed, '--objective', 'Will fail', '--poll-interval', '200ms',
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('CallFailed');
+    expect(stderr).toContain('What to do:');
+  });
+
+  it('refuses an emergency number with exit code 2 and starts nothing', async () => {
+    const before = sim.requests().length;
+    const { code, stdout } = await starter(['call', '--to', '911', '--objective', 'x', '--json']);
+    expect(code).toBe(2);
+    expect(JSON.parse(stdout).failure).toMatchObject({ type: 'ForbiddenNumber', started: false });
+    expect(sim.requests().length).toBe(before);
+  });
+
+  it('returns at once with --no-wait, printing the workflow id', async () => {
+    const { code, stdout } = await starter([
+      'call', '--to', magicNumbers.achieved, '--objective', 'Fire and forget', '--no-wait', '--poll-interval', '200ms',
+    ]);
+    expect(code).toBe(0);
+    const id = /Started workflow (\S+)/.exec(stdout)?.[1];
+    expect(id).toBeTruthy();
+    const result = await env.client.workflow.getHandle(id!).result();
+    expect(result.outcome).toBe('achieved');
+  });
+
+  it('never writes the API key into the worker log', () => {
+    expect(workerLog).not.toContain(apiKey);
+  });
+});
+
+describe('the worker process', () => {
+  it('exits non-zero at once, naming AGENTPHONE_API_KEY, when the key is missing, and calls nothing', async () => {
+    const before = sim.requests().length;
+    const started = Date.now();
+    const result = await run(process.execPath, [workerJs], {
+      env: processEnv({ AGENTPHONE_BASE_URL: sim.baseUrl }),
+      timeout: 20_000,
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('AGENTPHONE_API_KEY');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(sim.requests().length).toBe(before);
+  });
+
+  it('drains and exits 0 on SIGTERM', async () => {
+    const proc = spawn(process.execPath, [workerJs], {
+      env: processEnv({ AGENTPHONE_API_KEY: apiKey, AGENTPHONE_BASE_URL: sim.baseUrl, TEMPORAL_TASK_QUEUE: uniqueTaskQueue('sigterm') }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    proc.stdout.on('data', (d) => (out += d));
+    await waitFor(() => out.includes('agentphone worker'), 30_000, () => out);
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
+
+async function waitFor(check: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting; output so far:\n${describe()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
