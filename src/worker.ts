@@ -5,6 +5,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from './activities';
 import { type AgentPhoneClient, createAgentPhoneClient } from './agentphone';
 import { ConfigError, loadWorkerConfig } from './config';
+import { missingSearchAttributes, setupCommand } from './temporal-setup';
 
 /** Written by `npm run build` (scripts/bundle-workflows.ts): the production worker never bundles at start-up. */
 export const workflowBundlePath = join(__dirname, 'workflow-bundle.js');
@@ -16,10 +17,24 @@ export interface CallWorkerOptions {
   agentPhone: AgentPhoneClient;
   /** Extra Worker options (tuning, interceptors, tests' `workflowsPath`). */
   worker?: Partial<WorkerOptions>;
+  /** Whether to upsert search attributes. @default detected: true when the namespace has them all */
+  searchAttributes?: boolean;
 }
 
 /** A worker that runs this package's workflows and activities. Prebundled workflow code is used when it exists. */
-export async function createCallWorker({ connection, namespace, taskQueue, agentPhone, worker }: CallWorkerOptions) {
+export async function createCallWorker(options: CallWorkerOptions) {
+  const { connection, namespace = 'default', taskQueue, agentPhone, worker } = options;
+  let { searchAttributes } = options;
+  if (searchAttributes === undefined) {
+    const missing = await missingSearchAttributes(connection.operatorService, namespace);
+    searchAttributes = missing.length === 0;
+    if (!searchAttributes) {
+      console.warn(
+        `agentphone worker: namespace "${namespace}" lacks the search attributes ${missing.join(', ')}; ` +
+          `calls run without them. Run \`${setupCommand}\` to register them.`,
+      );
+    }
+  }
   const workflowSource: Partial<WorkerOptions> =
     worker?.workflowsPath || worker?.workflowBundle
       ? {}
@@ -30,7 +45,7 @@ export async function createCallWorker({ connection, namespace, taskQueue, agent
     connection,
     namespace,
     taskQueue,
-    activities: createActivities({ client: agentPhone }),
+    activities: createActivities({ client: agentPhone, searchAttributes }),
     ...workflowSource,
     ...worker,
   });

@@ -16,18 +16,22 @@ import { resolveTiming } from '../timing-check';
 
 export interface ActivityDeps {
   client: AgentPhoneClient;
+  /** Whether the namespace has this package's search attributes (see temporal-setup.ts). @default false */
+  searchAttributes?: boolean;
 }
 
-export type PreparedCall =
+/** `indexed`: whether the workflow may upsert search attributes, decided once and recorded with the verdict. */
+export type PreparedCall = { indexed: boolean } & (
   | { ok: true; request: CallRequest; timing: ResolvedTiming }
-  | { ok: false; type: GuardRailFailureType; field: string; message: string };
+  | { ok: false; type: GuardRailFailureType; field: string; message: string }
+);
 
 /** A 429 is not a failure of the activity: the workflow waits on a durable timer and decides. */
 export type RateLimited = { kind: 'rate_limited'; retryAfterSeconds?: number };
 export type CreateCallOutcome = ({ kind: 'created' } & CreatedCall) | RateLimited;
 export type GetCallOutcome = ({ kind: 'call' } & CallDetails) | RateLimited;
 
-export function createActivities({ client }: ActivityDeps) {
+export function createActivities({ client, searchAttributes = false }: ActivityDeps) {
   return {
     /**
      * The guard rails and the timing overrides, checked in an activity so that the decision is recorded in
@@ -35,11 +39,12 @@ export function createActivities({ client }: ActivityDeps) {
      * Never throws for bad input: the verdict is data.
      */
     async prepareCall(input: unknown): Promise<PreparedCall> {
+      const indexed = searchAttributes;
       const verdict = checkCallRequest(input);
-      if (!verdict.ok) return { ok: false, type: verdict.type, field: verdict.field, message: verdict.message };
+      if (!verdict.ok) return { indexed, ok: false, type: verdict.type, field: verdict.field, message: verdict.message };
       const timing = resolveTiming((input as { timing?: unknown }).timing);
-      if (!timing.ok) return { ok: false, type: FailureType.InvalidInput, field: 'timing', message: timing.message };
-      return { ok: true, request: verdict.request, timing: timing.timing };
+      if (!timing.ok) return { indexed, ok: false, type: FailureType.InvalidInput, field: 'timing', message: timing.message };
+      return { indexed, ok: true, request: verdict.request, timing: timing.timing };
     },
 
     /**

@@ -1,11 +1,7 @@
 import type { z } from 'zod';
 import { AgentPhoneHttpError, AgentPhoneNetworkError, AgentPhoneResponseError } from './errors';
-import {
-  type CallStatus,
-  createCallResponseSchema,
-  errorBodySchema,
-  getCallResponseSchema,
-} from './schemas';
+import { createCallResponseSchema, errorBodySchema, getCallResponseSchema } from './schemas';
+import type { CallStatus } from './statuses';
 
 export const defaultBaseUrl = 'https://agentphone.app/api/v1';
 

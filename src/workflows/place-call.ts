@@ -8,11 +8,13 @@ import {
   setHandler,
   sleep,
   TimeoutFailure,
+  upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities, GetCallOutcome, RateLimited } from '../activities';
 import type { CallDetails } from '../agentphone/client';
-import { outcomes, terminalStatuses, type CallOutcome } from '../agentphone/schemas';
+import { outcomes, terminalStatuses, type CallOutcome } from '../agentphone/statuses';
 import { FailureType } from '../failures';
+import { searchAttributes } from '../search-attributes';
 import type { CallRequest } from '../guardrails';
 import type { ResolvedTiming } from '../timing';
 import type { CallResult, CallState, PlaceCallInput } from './types';
@@ -58,9 +60,11 @@ const { getCall } = proxyActivities<Activities>({
 export async function placeCallWorkflow(input: PlaceCallInput): Promise<CallResult> {
   const state: CallState = { phase: 'checking', polls: 0 };
   setHandler(callStateQuery, () => state);
+  const index = { enabled: false, status: '' };
 
   try {
-    const { request, timing } = await checkInput(input);
+    const { request, timing, indexed } = await checkInput(input, index);
+    index.enabled = indexed;
 
     enter(state, 'creating');
     const created = await withOneRateLimitWait(state, timing, 'create call', (summary) =>
@@ -68,31 +72,38 @@ export async function placeCallWorkflow(input: PlaceCallInput): Promise<CallResu
     );
     state.callId = created.callId;
     state.lastStatus = created.status;
+    indexStatus(index, created.status);
     const deadline = Date.now() + timing.callTimeoutMs;
     state.deadline = new Date(deadline).toISOString();
 
     enter(state, 'polling');
-    let call = await pollUntilTerminal(state, timing, created.callId, deadline);
+    const onRead = (status: string) => indexStatus(index, status);
+    let call = await pollUntilTerminal(state, timing, created.callId, deadline, onRead);
     if (call.status === 'failed') throw callEnded(FailureType.CallFailed, 'failed', call);
     if (call.status === 'canceled') throw callEnded(FailureType.CallCanceled, 'was canceled', call);
 
-    call = await awaitEnrichment(state, timing, call);
-    const result = toResult(call, state.polls);
+    call = await awaitEnrichment(state, timing, call, onRead);
+    const result = toResult(call, state.polls, created.creditsRemaining);
+    if (index.enabled) upsertSearchAttributes([{ key: searchAttributes.outcome, value: result.outcome }]);
     enter(state, 'completed');
     return result;
   } catch (error) {
     const failure = asCallFailure(error);
     state.phase = 'failed';
     state.failure = failure instanceof ApplicationFailure ? (failure.type ?? undefined) : undefined;
+    if (index.enabled && state.failure) {
+      upsertSearchAttributes([{ key: searchAttributes.failureType, value: state.failure }]);
+    }
     showDetails(state);
     throw failure;
   }
 }
 
 /** The guard rails run in a local activity, so their verdict is recorded in history (see prepareCall). */
-async function checkInput(input: PlaceCallInput): Promise<{ request: CallRequest; timing: ResolvedTiming }> {
+async function checkInput(input: PlaceCallInput, index: { enabled: boolean }) {
   const prepared = await prepareCall.executeWithOptions({ summary: 'check guard rails' }, [input]);
   if (!prepared.ok) {
+    index.enabled = prepared.indexed;
     throw ApplicationFailure.create({
       type: prepared.type,
       message: prepared.message,
@@ -133,12 +144,28 @@ async function withOneRateLimitWait<T>(
   });
 }
 
+/** Upserts the call's status for list filters in the Web UI, once per change (every upsert is a history event). */
+function indexStatus(index: { enabled: boolean; status: string }, status: string): void {
+  if (!index.enabled || index.status === status) return;
+  index.status = status;
+  upsertSearchAttributes([{ key: searchAttributes.callStatus, value: status }]);
+}
+
+type OnRead = (status: string) => void;
+
 /** Reads the status every poll interval until a terminal status, or fails with CallTimedOut at the deadline. */
-async function pollUntilTerminal(state: CallState, timing: ResolvedTiming, callId: string, deadline: number) {
+async function pollUntilTerminal(
+  state: CallState,
+  timing: ResolvedTiming,
+  callId: string,
+  deadline: number,
+  onRead: OnRead,
+) {
   for (;;) {
     const wait = Math.min(timing.pollIntervalMs, deadline - Date.now());
     if (wait > 0) await sleep(wait, { summary: `poll ${state.polls + 1} in ${seconds(wait)}` });
     const call = await read(state, timing, callId, `poll ${state.polls + 1}`);
+    onRead(call.status);
     if (terminalStatuses.includes(call.status)) return call;
     if (Date.now() >= deadline) {
       throw ApplicationFailure.create({
@@ -152,13 +179,14 @@ async function pollUntilTerminal(state: CallState, timing: ResolvedTiming, callI
 }
 
 /** Transcript and summary may arrive shortly after completion: the contract asks for two more reads, 2 s apart. */
-async function awaitEnrichment(state: CallState, timing: ResolvedTiming, call: Read): Promise<Read> {
+async function awaitEnrichment(state: CallState, timing: ResolvedTiming, call: Read, onRead: OnRead): Promise<Read> {
   for (let i = 1; i <= timing.enrichmentPolls && !isEnriched(call); i++) {
     enter(state, 'enriching');
     await sleep(timing.enrichmentIntervalMs, {
       summary: `enrichment poll ${i} of ${timing.enrichmentPolls} in ${seconds(timing.enrichmentIntervalMs)}`,
     });
     call = await read(state, timing, call.callId, `enrichment poll ${i}`);
+    onRead(call.status);
   }
   return call;
 }
@@ -181,7 +209,7 @@ function isOutcome(value: string | undefined): value is CallOutcome {
   return (outcomes as readonly string[]).includes(value ?? '');
 }
 
-function toResult(call: Read, polls: number): CallResult {
+function toResult(call: Read, polls: number, creditsRemaining: number | undefined): CallResult {
   const { kind: _kind, status: _status, outcome, ...rest } = call;
   if (!isOutcome(outcome)) {
     throw ApplicationFailure.create({
@@ -191,7 +219,7 @@ function toResult(call: Read, polls: number): CallResult {
       details: [{ callId: call.callId, lastStatus: call.status }],
     });
   }
-  return { ...rest, status: 'completed', outcome, polls };
+  return { ...rest, status: 'completed', outcome, polls, ...(creditsRemaining === undefined ? {} : { creditsRemaining }) };
 }
 
 function callEnded(type: FailureType, verb: string, call: Read): ApplicationFailure {

@@ -1,4 +1,4 @@
-import type { CallOutcome, CallStatus } from '../agentphone/schemas';
+import type { CallOutcome, CallStatus } from '../agentphone/statuses';
 import type { Timing } from '../timing';
 
 /** The one argument of `placeCallWorkflow`. */
@@ -25,6 +25,8 @@ export interface CallResult {
   durationSeconds?: number;
   /** Status reads made, enrichment re-reads included. */
   polls: number;
+  /** Credits left after this call was created, as the API reported them. */
+  creditsRemaining?: number;
 }
 
 export type CallPhase =
