@@ -10,6 +10,7 @@ import {
   type CreatedCall,
 } from '../agentphone';
 import { FailureType } from '../failures';
+import { createCampaignActivities } from './campaign';
 import { type CallRequest, checkCallRequest, type GuardRailFailureType } from '../guardrails';
 import type { ResolvedTiming } from '../timing';
 import { resolveTiming } from '../timing-check';
@@ -31,7 +32,13 @@ export type RateLimited = { kind: 'rate_limited'; retryAfterSeconds?: number };
 export type CreateCallOutcome = ({ kind: 'created' } & CreatedCall) | RateLimited;
 export type GetCallOutcome = ({ kind: 'call' } & CallDetails) | RateLimited;
 
-export function createActivities({ client, searchAttributes = false }: ActivityDeps) {
+export function createActivities(deps: ActivityDeps) {
+  return { ...createCallActivities(deps), ...createCampaignActivities(deps) };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+
+function createCallActivities({ client, searchAttributes = false }: ActivityDeps) {
   return {
     /**
      * The guard rails and the timing overrides, checked in an activity so that the decision is recorded in
@@ -74,8 +81,6 @@ export function createActivities({ client, searchAttributes = false }: ActivityD
     },
   };
 }
-
-export type Activities = ReturnType<typeof createActivities>;
 
 /**
  * Derived from the workflow run, not from the attempt: stable across activity retries and worker restarts.

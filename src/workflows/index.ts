@@ -1,2 +1,12 @@
 // The workflow bundle's entry: every workflow the worker runs, and nothing that touches Node.
 export { placeCallWorkflow, callStateQuery } from './place-call';
+export {
+  callCampaignWorkflow,
+  campaignProgressQuery,
+  campaignTargetsQuery,
+  approveCampaignUpdate,
+  rejectCampaignUpdate,
+  pauseCampaignUpdate,
+  resumeCampaignUpdate,
+  cancelCampaignUpdate,
+} from './campaign';

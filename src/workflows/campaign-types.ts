@@ -1,0 +1,167 @@
+import type { CallingWindow } from '../campaign/calling-window';
+import type { CampaignTarget, TargetRefusal, TargetsInspection } from '../campaign/targets';
+import type { Timing } from '../timing';
+
+export type { CallingWindow, CampaignTarget, TargetRefusal };
+
+/** The one argument of `callCampaignWorkflow`. */
+export interface CampaignInput {
+  name: string;
+  /** Up to 1,000 targets inline; more go in a CSV file. */
+  targets?: CampaignTarget[];
+  /** A CSV file readable by the workers (header: to_phone_number, objective[, business_name, website, timezone, id]). */
+  targetsCsvPath?: string;
+  /** @default 5 */
+  maxConcurrentCalls?: number;
+  /** Creates in any 60 s window. @default 10 (the API's limit) */
+  callsPerMinute?: number;
+  approval?: {
+    /** @default '24h' */
+    timeout?: string;
+    /** When set, only these names may approve or reject. */
+    approvers?: string[];
+  };
+  /** Dial this many, then stop for a second approval with their outcomes. */
+  pilotCalls?: number;
+  callingWindow?: CallingWindow;
+  /** Passed to every call. `rateWindow` (default '60s') scales the minute of callsPerMinute for benchmarks. */
+  timing?: Timing & { rateWindow?: string };
+  /** Continue-as-new after this many history events. @default 10000 */
+  historyLimit?: number;
+  /** Set by continue-as-new only. */
+  carry?: CampaignCarry;
+}
+
+export type CampaignState =
+  | 'validating'
+  | 'awaiting_approval'
+  | 'running'
+  | 'paused'
+  | 'completed'
+  | 'rejected'
+  | 'expired'
+  | 'canceled';
+
+export type TargetState =
+  | 'pending'
+  | 'in_flight'
+  | 'achieved'
+  | 'partial'
+  | 'not_achieved'
+  | 'failed'
+  | 'canceled'
+  | 'timed_out'
+  | 'skipped';
+
+export interface Decision {
+  action: 'approve' | 'reject' | 'pause' | 'resume' | 'cancel' | 'auto_pause' | 'expire';
+  by: string;
+  at: string;
+  comment?: string;
+}
+
+export type PauseReason = 'operator' | 'insufficient_credits' | 'unauthorized';
+
+export interface CampaignProgress {
+  campaignId: string;
+  name: string;
+  state: CampaignState;
+  pauseReason?: PauseReason;
+  /** Why approval is awaited: the first gate, or the pilot's. */
+  gate?: 'launch' | 'pilot';
+  counts: Record<TargetState, number>;
+  skippedByReason: Record<string, number>;
+  failedByType: Record<string, number>;
+  validation?: Omit<TargetsInspection, 'sourceHash'>;
+  /** Credits needed for every valid target, one a call. */
+  creditsNeeded?: number;
+  creditsRemaining?: number;
+  pilot?: { calls: number; counts?: Partial<Record<TargetState, number>> };
+  decisions: Decision[];
+  approvalDeadline?: string;
+  /** At the configured rate, with what is left. */
+  eta?: string;
+  callsPerMinute: number;
+  maxConcurrentCalls: number;
+}
+
+/** Per valid target, in source order, one character: see `targetStateCodes`. Bounded: 10,000 targets, 10 kB. */
+export type TargetStateString = string;
+
+export const targetStateCodes: Record<TargetState, string> = {
+  pending: '.',
+  in_flight: '>',
+  achieved: 'A',
+  partial: 'P',
+  not_achieved: 'N',
+  failed: 'F',
+  canceled: 'C',
+  timed_out: 'T',
+  skipped: 'S',
+};
+
+/** What continue-as-new carries to the next run: small, whatever the campaign's size. */
+export interface CampaignCarry {
+  campaignId: string;
+  state: CampaignState;
+  pauseReason?: PauseReason;
+  gate?: 'launch' | 'pilot';
+  pilotApproved: boolean;
+  inspection: TargetsInspection;
+  inlineValid?: import('../campaign/targets').ValidTarget[];
+  cursor: number;
+  targetStates: TargetStateString;
+  /** Valid indexes to dial again (no call was created: 402 or a second 429), with their next attempt number. */
+  redial: { index: number; attempt: number }[];
+  /** Attempt numbers above 1, by valid index. */
+  attempts: Record<number, number>;
+  skippedByReason: Record<string, number>;
+  failedByType: Record<string, number>;
+  decisions: Decision[];
+  creditsRemaining?: number;
+  recentCreates: number[];
+  runs: number;
+  /** Whether the namespace has the search attributes (decided once, by the validation activity). */
+  indexed: boolean;
+}
+
+export interface ApproveInput {
+  by: string;
+  comment?: string;
+}
+export interface RejectInput {
+  by: string;
+  reason: string;
+}
+export interface PauseInput {
+  by: string;
+  reason?: string;
+}
+export interface ResumeInput {
+  by: string;
+}
+export interface CancelInput {
+  by: string;
+  reason?: string;
+}
+
+export interface CampaignReportQuery {
+  /** First valid index. @default 0 */
+  offset?: number;
+  /** @default 1000 */
+  limit?: number;
+}
+
+export interface CampaignTargetsPage {
+  offset: number;
+  total: number;
+  /** `targetStateCodes` per valid target from `offset`. */
+  states: TargetStateString;
+  /** Attempt number of targets dialed more than once (no call was created the first time), by valid index. */
+  attempts: Record<number, number>;
+}
+
+/** The call workflow of a campaign's target: deterministic, so a target is never called twice under one campaign. */
+export function childWorkflowId(campaignId: string, key: string, attempt = 1): string {
+  return `${campaignId}-${key}${attempt > 1 ? `-r${attempt}` : ''}`;
+}
