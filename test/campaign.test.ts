@@ -15,6 +15,7 @@ import {
   resumeCampaignUpdate,
 } from '../src/workflows';
 import type { CampaignInput, CampaignTarget } from '../src/workflows/campaign-types';
+import { windowStatus } from '../src/campaign/calling-window';
 import { type CampaignHandle, inState, maxInAnyWindow, waitForProgress } from './helpers/campaign';
 import { createTimeSkippingEnv, historyOf, uniqueId, workflowBundle } from './helpers/temporal';
 
@@ -251,5 +252,52 @@ describe('callCampaignWorkflow', () => {
     const span = Math.max(...times) - Math.min(...times);
     expect(span).toBeGreaterThanOrEqual(120_000);
     expect(span).toBeLessThan(130_000);
+  });
+
+  it('creates no call outside the calling window in the recipient\'s zone, and holds back targets with no zone', async () => {
+    const now = await env.currentTimeMs();
+    const hour = new Date(now).getUTCHours();
+    const hh = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
+    // Open now in UTC; closed now in UTC+12, where it opens about 10 hours later.
+    const callingWindow = { start: hh(hour - 1), end: hh(hour + 2) };
+    const list = [
+      { toPhoneNumber: numbers(1, 300)[0]!, objective: 'x', timezone: 'Etc/GMT-12', id: 'far-east' },
+      { toPhoneNumber: numbers(1, 301)[0]!, objective: 'x', timezone: 'Etc/UTC', id: 'here' },
+      { toPhoneNumber: numbers(1, 302)[0]!, objective: 'x', id: 'nowhere' },
+    ];
+    const handle = await start({ targets: list, callingWindow });
+    await waitForProgress(handle, inState('awaiting_approval'));
+    await handle.executeUpdate(approveCampaignUpdate, { args: [{ by: 'ops' }] });
+    const report = await handle.result();
+    expect(report.counts).toMatchObject({ achieved: 2, skipped: 1 });
+    expect(report.skippedByReason).toEqual({ no_timezone: 1 });
+    expect(created()).toBe(2);
+    const startedAt = async (key: string) => {
+      const events = await historyOf(env.client.workflow.getHandle(`${handle.workflowId}-${key}`));
+      const created = events.find((e) => e.activityTaskStartedEventAttributes)?.eventTime;
+      return Number(created?.seconds) * 1000;
+    };
+    const here = await startedAt('t-here');
+    const farEast = await startedAt('t-far-east');
+    expect(windowStatus('Etc/UTC', callingWindow, here).open).toBe(true);
+    expect(windowStatus('Etc/GMT-12', callingWindow, farEast).open).toBe(true);
+    expect(windowStatus('Etc/GMT-12', callingWindow, now).open).toBe(false);
+    expect(farEast - now).toBeGreaterThan(8 * 3600_000);
+    await expect(env.client.workflow.getHandle(`${handle.workflowId}-t-nowhere`).describe()).rejects.toThrow();
+  });
+
+  it('slows down on a 429 from the API instead of failing, and gives a target up after 5 refusals', async () => {
+    const list = [{ toPhoneNumber: magicNumbers.rateLimitedAlways, objective: 'x' }, ...targets(numbers(2))];
+    const handle = await start({ targets: list, maxConcurrentCalls: 1 });
+    await waitForProgress(handle, inState('awaiting_approval'));
+    await handle.executeUpdate(approveCampaignUpdate, { args: [{ by: 'ops' }] });
+    const report = await handle.result();
+    expect(report.state).toBe('completed');
+    expect(report.counts).toMatchObject({ achieved: 2, failed: 1 });
+    expect(report.failedByType).toEqual({ RateLimited: 1 });
+    // 5 attempts of 2 creates each (the call's own 60 s retry), and a 60 s cool-down of the campaign after each.
+    expect(sim.requests().filter((r) => r.method === 'POST' && r.status === 429)).toHaveLength(10);
+    const coolDowns = (await historyOf(handle)).filter((e) => e.timerStartedEventAttributes?.startToFireTimeout?.seconds);
+    expect(coolDowns.filter((e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds) >= 59).length).toBeGreaterThanOrEqual(4);
   });
 });

@@ -83,6 +83,8 @@ export interface CampaignProgress {
   eta?: string;
   callsPerMinute: number;
   maxConcurrentCalls: number;
+  /** Runs of this campaign so far: it continues as new to keep each history bounded. */
+  runs: number;
 }
 
 /** Per valid target, in source order, one character: see `targetStateCodes`. Bounded: 10,000 targets, 10 kB. */

@@ -71,6 +71,8 @@ const finalStates: CampaignState[] = ['completed', 'rejected', 'expired', 'cance
 const pageSize = 200;
 /** How far beyond the cursor the dialer looks for a target whose calling window is open. */
 const lookahead = 200;
+/** A target refused with 429 this many times is given up (as failed: RateLimited) instead of retried forever. */
+const maxRateLimitedAttempts = 5;
 
 /**
  * Calls a list of targets behind a human approval gate: validate every target, wait for approval, then dial each
@@ -450,20 +452,23 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
         autoPause('unauthorized');
         return;
       case FailureType.RateLimited:
-        states[i] = stateCode.pending;
-        c.redial.push({ index: i, attempt: attempt + 1 });
+        // Someone else shares the key's limit: cool down for the contract's 60 s and dial the target again later.
         coolDownUntil = Date.now() + settings.rateLimitWaitMs;
-        return;
+        if (attempt < maxRateLimitedAttempts) {
+          states[i] = stateCode.pending;
+          c.redial.push({ index: i, attempt: attempt + 1 });
+          return;
+        }
+        break;
       case FailureType.CallCanceled:
         states[i] = stateCode.canceled;
         return;
       case FailureType.CallTimedOut:
         states[i] = stateCode.timed_out;
         return;
-      default:
-        states[i] = stateCode.failed;
-        c.failedByType[outcome.failureType] = (c.failedByType[outcome.failureType] ?? 0) + 1;
     }
+    states[i] = stateCode.failed;
+    c.failedByType[outcome.failureType] = (c.failedByType[outcome.failureType] ?? 0) + 1;
   }
 
   function autoPause(reason: PauseReason): void {
@@ -537,6 +542,7 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
         : {}),
       callsPerMinute: settings.callsPerMinute,
       maxConcurrentCalls: settings.maxConcurrentCalls,
+      runs: c.runs,
     };
   }
 
