@@ -17,7 +17,7 @@ import {
 import type { CampaignInput, CampaignTarget } from '../src/workflows/campaign-types';
 import { windowStatus } from '../src/campaign/calling-window';
 import { type CampaignHandle, inState, maxInAnyWindow, waitForProgress } from './helpers/campaign';
-import { createTimeSkippingEnv, historyOf, uniqueId, workflowBundle } from './helpers/temporal';
+import { createTimeSkippingEnv, historyOf, recordHistory, uniqueId, workflowBundle } from './helpers/temporal';
 
 const apiKey = 'sk_campaign_SECRET_77aa';
 let env: TestWorkflowEnvironment;
@@ -99,6 +99,7 @@ describe('callCampaignWorkflow', () => {
     expect(created()).toBe(5);
     const child = env.client.workflow.getHandle(`${handle.workflowId}-item-0`);
     expect((await child.result()).outcome).toBe('achieved');
+    await recordHistory(handle, 'campaign-completed');
   });
 
   it('ends rejected on rejection, having dialed nobody', async () => {
@@ -153,6 +154,7 @@ describe('callCampaignWorkflow', () => {
     expect(report.counts.achieved).toBe(5);
     expect(created()).toBe(5);
     expect(report.decisions.map((d) => d.action)).toEqual(['approve', 'approve']);
+    await recordHistory(handle, 'campaign-pilot');
   });
 
   it('pauses when the credits run out (402), dials nothing more, and resumes after a top-up', async () => {
@@ -172,6 +174,7 @@ describe('callCampaignWorkflow', () => {
     expect(created()).toBe(3);
     // The refused target is dialed again under a new attempt id: no call existed under the first.
     await expect(env.client.workflow.getHandle(`${handle.workflowId}-item-0-r2`).result()).resolves.toMatchObject({ outcome: 'achieved' });
+    await recordHistory(handle, 'campaign-credits-paused');
   });
 
   it('pauses itself when credits_remaining reaches 0 after a call', async () => {
@@ -202,6 +205,7 @@ describe('callCampaignWorkflow', () => {
     const report = await handle.result();
     expect(report.counts).toMatchObject({ timed_out: 1, achieved: 3 });
     expect(report.decisions.map((d) => `${d.action}:${d.by}`)).toEqual(['approve:ops', 'pause:ops', 'resume:ops']);
+    await recordHistory(handle, 'campaign-pause-resume');
   });
 
   it('on cancel dials nothing new and reports the calls in flight as they finish', async () => {
@@ -282,6 +286,7 @@ describe('callCampaignWorkflow', () => {
     expect(windowStatus('Etc/UTC', callingWindow, here).open).toBe(true);
     expect(windowStatus('Etc/GMT-12', callingWindow, farEast).open).toBe(true);
     expect(windowStatus('Etc/GMT-12', callingWindow, now).open).toBe(false);
+    await recordHistory(handle, 'campaign-calling-window');
     expect(farEast - now).toBeGreaterThan(8 * 3600_000);
     await expect(env.client.workflow.getHandle(`${handle.workflowId}-t-nowhere`).describe()).rejects.toThrow();
   });

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
@@ -17,8 +17,10 @@ describe('recorded histories', () => {
 
   it.each(files)('%s replays deterministically with the current workflow code', async (file) => {
     const history = historyFromJSON(JSON.parse(readFileSync(join(dir, file), 'utf8')));
+    const idFile = join(dir, file.replace(/\.json$/, '.id'));
+    const workflowId = existsSync(idFile) ? readFileSync(idFile, 'utf8').trim() : file.replace(/\.json$/, '');
     await expect(
-      Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file.replace(/\.json$/, '')),
+      Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId),
     ).resolves.toBeUndefined();
   });
 });

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -65,3 +67,13 @@ export const quietLogger = {
   warn: () => {},
   error: (message: string, meta?: unknown) => console.error(message, meta ?? ''),
 };
+
+/** With RECORD_HISTORIES=1, saves the history under test/histories/ for test/replay.test.ts to replay in CI. */
+export async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  const dir = join(__dirname, '..', 'histories');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.json`), historyToJSON(await handle.fetchHistory()));
+  // Histories do not hold their workflow id, and the campaign derives its children's ids from it.
+  writeFileSync(join(dir, `${name}.id`), `${handle.workflowId}\n`);
+}
