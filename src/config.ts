@@ -16,6 +16,9 @@ const workerEnvSchema = z.object({
     .default(defaultBaseUrl),
   AGENTPHONE_HTTP_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(15_000),
   TEMPORAL_TASK_QUEUE: taskQueue,
+  AGENTPHONE_SEARCH_ATTRIBUTES: z
+    .enum(['auto', 'on', 'off'], { error: 'AGENTPHONE_SEARCH_ATTRIBUTES must be auto, on or off.' })
+    .default('auto'),
 });
 
 const clientEnvSchema = z.object({ TEMPORAL_TASK_QUEUE: taskQueue });
@@ -23,6 +26,8 @@ const clientEnvSchema = z.object({ TEMPORAL_TASK_QUEUE: taskQueue });
 export interface WorkerConfig {
   agentPhone: { apiKey: string; baseUrl: string; timeoutMs: number };
   taskQueue: string;
+  /** Upsert search attributes: detected (`undefined`), or forced where the server hides its list (Temporal Cloud). */
+  searchAttributes?: boolean;
 }
 
 export class ConfigError extends Error {
@@ -38,9 +43,11 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   const parsed = workerEnvSchema.safeParse(blankToUndefined(env));
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map(describeIssue));
   const { AGENTPHONE_API_KEY, AGENTPHONE_BASE_URL, AGENTPHONE_HTTP_TIMEOUT_MS, TEMPORAL_TASK_QUEUE } = parsed.data;
+  const searchAttributes = { auto: undefined, on: true, off: false }[parsed.data.AGENTPHONE_SEARCH_ATTRIBUTES];
   return {
     agentPhone: { apiKey: AGENTPHONE_API_KEY, baseUrl: AGENTPHONE_BASE_URL, timeoutMs: AGENTPHONE_HTTP_TIMEOUT_MS },
     taskQueue: TEMPORAL_TASK_QUEUE,
+    ...(searchAttributes === undefined ? {} : { searchAttributes }),
   };
 }
 

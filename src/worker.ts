@@ -61,6 +61,7 @@ async function main(): Promise<void> {
       namespace,
       taskQueue: config.taskQueue,
       agentPhone: createAgentPhoneClient(config.agentPhone),
+      searchAttributes: config.searchAttributes,
     });
     console.log(
       `agentphone worker: task queue "${config.taskQueue}", namespace "${namespace ?? 'default'}", API ${config.agentPhone.baseUrl}`,
