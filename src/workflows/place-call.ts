@@ -15,7 +15,6 @@ import type { CallDetails } from '../agentphone/client';
 import { outcomes, terminalStatuses, type CallOutcome } from '../agentphone/statuses';
 import { FailureType } from '../failures';
 import { searchAttributes } from '../search-attributes';
-import type { CallRequest } from '../guardrails';
 import type { ResolvedTiming } from '../timing';
 import type { CallResult, CallState, PlaceCallInput } from './types';
 
