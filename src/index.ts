@@ -14,3 +14,23 @@ export { registerSearchAttributes, missingSearchAttributes } from './temporal-se
 export { callStateQuery } from './workflows/place-call';
 export type { CallResult, CallState, PlaceCallInput } from './workflows/types';
 export type { Timing } from './timing';
+export {
+  callCampaignWorkflow,
+  campaignProgressQuery,
+  campaignTargetsQuery,
+  approveCampaignUpdate,
+  rejectCampaignUpdate,
+  pauseCampaignUpdate,
+  resumeCampaignUpdate,
+  cancelCampaignUpdate,
+} from './workflows/campaign';
+export { childWorkflowId } from './workflows/campaign-types';
+export type {
+  CampaignInput,
+  CampaignProgress,
+  CampaignState,
+  CampaignTarget,
+  TargetState,
+  Decision,
+} from './workflows/campaign-types';
+export { readTargetsCsv, validateTargets, parseTargetsCsv, TargetsFileError } from './campaign/targets';

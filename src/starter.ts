@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { Command, Option } from 'commander';
+import { addCampaignCommands } from './campaign/cli';
 import { CallInputError, callFailureOf, startCall, waitForCall } from './client';
 import { ConfigError, loadClientConfig } from './config';
 import { type FailureType, nextStep } from './failures';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
       process.exitCode = await runCall(opts);
     });
 
+  addCampaignCommands(program);
   return program;
 }
 

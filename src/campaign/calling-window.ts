@@ -29,7 +29,8 @@ export function windowStatus(zone: string, window: CallingWindow, at: number): W
   const target = open ? end : start;
   const wait = (target - local + day) % day || day;
   // DST shifts can move the real change by an hour: the status is asked again then, so it self-corrects.
-  return { open, changesAt: at + Math.max(wait, 60_000) };
+  // The one-minute floor only delays an opening; a closing is never postponed past the window's end.
+  return { open, changesAt: at + (open ? wait : Math.max(wait, 60_000)) };
 }
 
 function msIntoLocalDay(zone: string, at: number): number {

@@ -97,9 +97,18 @@ export function parseTargetsCsv(bytes: Uint8Array): SourceRow[] {
   } catch {
     throw new TargetsFileError('the file is not UTF-8 text. Save it as UTF-8 CSV.', firstInvalidUtf8Line(bytes));
   }
-  let records: { record: Record<string, string>; info: { lines: number } }[];
+  let records: { record: Record<string, string>; info: { lines: number }; raw: string }[];
   try {
-    records = parse(text, { columns: true, bom: true, skip_empty_lines: true, trim: true, info: true, max_record_size: 64_000 });
+    // One kind of line end, so that csv-parse counts lines as an editor does (it counts a quoted CRLF twice).
+    records = parse(text.replace(/\r\n?/g, '\n'), {
+      columns: true,
+      bom: true,
+      skip_empty_lines: true,
+      trim: true,
+      info: true,
+      raw: true,
+      max_record_size: 64_000,
+    });
   } catch (error) {
     const e = error as Error & { lines?: number };
     throw new TargetsFileError(`not valid CSV: ${e.message.replace(/^Invalid.*?:\s*/, '')}`, e.lines);
@@ -116,8 +125,8 @@ export function parseTargetsCsv(bytes: Uint8Array): SourceRow[] {
     const value = name === undefined ? undefined : record[name];
     return value === undefined || value === '' ? undefined : value;
   };
-  return records.map(({ record, info }) => ({
-    line: info.lines,
+  return records.map(({ record, info, raw }) => ({
+    line: firstLine(info.lines, raw),
     fields: {
       toPhoneNumber: record[phone!],
       objective: record[objective!],
@@ -203,6 +212,12 @@ export function isTimeZone(zone: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** csv-parse counts the line a record ends on; a quoted field may span lines, and people look for the first. */
+function firstLine(lastLine: number, raw: string): number {
+  const record = raw.replace(/^\n+/, '').replace(/\n$/, '');
+  return lastLine - (record.match(/\n/g)?.length ?? 0);
 }
 
 function firstInvalidUtf8Line(bytes: Uint8Array): number {
