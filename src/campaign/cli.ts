@@ -5,6 +5,7 @@ import { Client, Connection, WorkflowFailedError, WorkflowUpdateFailedError } fr
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { durationMs } from '../workflows/campaign-settings';
 import { ConfigError, loadClientConfig } from '../config';
 import { resolveTiming } from '../timing-check';
 import type { callCampaignWorkflow } from '../workflows';
@@ -726,11 +727,10 @@ function timeZone(value: string): string {
   return value;
 }
 
-/** The durations the campaign accepts (it refuses others once started): a number and ms, s, m, h or d. */
+/** The durations the campaign accepts (it refuses others once started), by the campaign's own rule. */
 function duration(value: string): string {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(value.trim());
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-  if (!match || Number(match[1]) * unit[match[2] as keyof typeof unit] < 1000) {
+  const ms = durationMs(value);
+  if (ms === undefined || ms < 1000) {
     throw new InvalidArgumentError('a duration of at least 1s such as 30m, 24h or 2d.');
   }
   return value.trim();
