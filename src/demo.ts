@@ -6,6 +6,7 @@ import { callFailureOf, placeCall } from './client';
 import { loadWorkerConfig } from './config';
 import { findTemporalBinary } from './dev/temporal-binaries';
 import { nextStep } from './failures';
+import { searchAttributeKeys } from './search-attributes';
 import { magicNumbers, startSimulator, type Simulator } from './simulator';
 import { createCallWorker } from './worker';
 
@@ -42,7 +43,12 @@ async function demo(opts: DemoOptions): Promise<number> {
 
   console.log('Starting a Temporal dev server …');
   const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: findTemporalBinary('cli') }, ui: true, uiPort },
+    server: {
+      executable: { type: 'existing-path', path: findTemporalBinary('cli') },
+      ui: true,
+      uiPort,
+      searchAttributes: searchAttributeKeys,
+    },
   });
   const uiUrl = `http://localhost:${uiPort}`;
   const taskQueue = 'agentphone-demo';
