@@ -24,8 +24,12 @@ export interface CampaignInput {
   /** Dial this many, then stop for a second approval with their outcomes. */
   pilotCalls?: number;
   callingWindow?: CallingWindow;
-  /** Passed to every call. `rateWindow` (default '60s') scales the minute of callsPerMinute for benchmarks. */
-  timing?: Timing & { rateWindow?: string };
+  /**
+   * Passed to every call. `rateWindow` (default '60s') scales the minute of callsPerMinute for benchmarks;
+   * `rateMargin` (default 2% of the window) widens each window to absorb the jitter between a child's start and its
+   * create.
+   */
+  timing?: Timing & { rateWindow?: string; rateMargin?: string };
   /** Continue-as-new after this many history events. @default 10000 */
   historyLimit?: number;
   /** Set by continue-as-new only. */
