@@ -14,7 +14,8 @@ const workerEnvSchema = z.object({
   AGENTPHONE_BASE_URL: z
     .url({ protocol: /^https?$/, error: 'AGENTPHONE_BASE_URL must be an http(s) URL.' })
     .default(defaultBaseUrl),
-  AGENTPHONE_HTTP_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(15_000),
+  // At most 15 s: the read activity's 20 s timeout must outlast the HTTP request it wraps.
+  AGENTPHONE_HTTP_TIMEOUT_MS: z.coerce.number().int().min(1000).max(15_000).default(15_000),
   TEMPORAL_TASK_QUEUE: taskQueue,
   AGENTPHONE_SEARCH_ATTRIBUTES: z
     .enum(['auto', 'on', 'off'], { error: 'AGENTPHONE_SEARCH_ATTRIBUTES must be auto, on or off.' })

@@ -283,7 +283,8 @@ describe('large files', () => {
 
   it('refuses a 100,001-row file as a whole', { timeout: 60_000 }, async () => {
     const error = await fileErrorOf(readTargetsCsv(big(100_001)));
-    expect(error.message).toBe('100001 rows: at most 100000 per campaign.');
+    expect(error.message).toBe('line 100002: 100001 rows: at most 100000 per campaign.');
+    expect(error.line).toBe(100_002);
   });
 });
 

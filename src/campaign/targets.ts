@@ -119,7 +119,7 @@ export function parseTargetsCsv(bytes: Uint8Array): SourceRow[] {
   const objective = column(csvColumns.objective);
   const missing = [!phone && 'to_phone_number', !objective && 'objective'].filter(Boolean);
   if (missing.length) throw new TargetsFileError(`the header lacks the column(s) ${missing.join(', ')}.`, 1);
-  if (records.length > maxRows) throw new TargetsFileError(`${records.length} rows: at most ${maxRows} per campaign.`);
+  if (records.length > maxRows) throw new TargetsFileError(`${records.length} rows: at most ${maxRows} per campaign.`, records[maxRows]!.info.lines);
   const pick = (names: readonly string[], record: Record<string, string>) => {
     const name = column(names);
     const value = name === undefined ? undefined : record[name];

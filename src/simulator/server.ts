@@ -70,7 +70,7 @@ async function handle(state: SimulatorState, req: IncomingMessage) {
     apiKeyValid: req.headers['x-api-key'] === state.config.apiKey,
     idempotencyKey: headerOf(req, 'idempotency-key'),
     origin: `http://${req.headers.host ?? `${req.socket.localAddress}:${req.socket.localPort}`}`,
-    notes: {},
+    notes: route.kind === 'get' ? { callId: route.callId } : {},
   };
   const reply = await replyTo(state, route, exchange);
   const entry = {

@@ -216,7 +216,7 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
     }
     c.inspection = inspected.inspection;
     if (inspected.inlineValid) c.inlineValid = inspected.inlineValid;
-    states.push(...Array<string>(inspected.inspection.valid).fill(stateCode.pending));
+    for (let i = 0; i < inspected.inspection.valid; i++) states.push(stateCode.pending);
     c.indexed = inspected.indexed;
     if (c.state === 'validating') {
       c.gate = 'launch';
