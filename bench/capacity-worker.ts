@@ -1,0 +1,31 @@
+// Benchmark 2's worker, in a process of its own so that its CPU and memory are its own: the package's worker
+// (`createCallWorker`, default options) on a prebundled workflow file. Prints "ready" and runs until SIGTERM.
+import { NativeConnection } from '@temporalio/worker';
+import { createAgentPhoneClient } from '../src/agentphone';
+import { createCallWorker } from '../src/worker';
+import { quietRuntime } from './helpers/temporal';
+
+async function main(): Promise<void> {
+  const env = (name: string) => {
+    const value = process.env[name];
+    if (!value) throw new Error(`${name} is required (set by bench/capacity.ts)`);
+    return value;
+  };
+  quietRuntime();
+  const connection = await NativeConnection.connect({ address: env('BENCH_TEMPORAL_ADDRESS') });
+  const worker = await createCallWorker({
+    connection,
+    taskQueue: env('BENCH_TASK_QUEUE'),
+    agentPhone: createAgentPhoneClient({ apiKey: env('BENCH_SIM_KEY'), baseUrl: env('BENCH_SIM_URL') }),
+    worker: { workflowBundle: { codePath: env('BENCH_BUNDLE_PATH') } },
+  });
+  const running = worker.run();
+  console.log('ready');
+  await running;
+  await connection.close();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
