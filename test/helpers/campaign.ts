@@ -1,5 +1,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { expect } from 'vitest';
+export { maxInAnyWindow } from '../../bench/helpers/stats';
 import { campaignProgressQuery, type callCampaignWorkflow } from '../../src/workflows';
 import type { CampaignProgress, CampaignState } from '../../src/workflows/campaign-types';
 
@@ -27,17 +28,6 @@ export async function waitForProgress(
 
 export const inState = (state: CampaignState) => (p: CampaignProgress) => p.state === state;
 
-/** Largest number of timestamps inside any window of `windowMs` (half-open), e.g. creates per minute. */
-export function maxInAnyWindow(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let max = 0;
-  let start = 0;
-  for (let end = 0; end < sorted.length; end++) {
-    while (sorted[end]! - sorted[start]! >= windowMs) start++;
-    max = Math.max(max, end - start + 1);
-  }
-  return max;
-}
 
 export async function childIds(client: Client, campaignId: string): Promise<string[]> {
   const ids: string[] = [];

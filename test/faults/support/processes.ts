@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { findTemporalBinary } from '../../../src/dev/temporal-binaries';
 import { searchAttributeKeys } from '../../../src/search-attributes';
+import { freePort } from '../../helpers/browser';
 
 export const root = join(__dirname, '..', '..', '..');
 export const workerJs = join(root, 'lib', 'worker.js');
@@ -243,19 +243,6 @@ export class WorkerProcess {
   }
 }
 
-/** A free TCP port on the loopback interface. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
