@@ -1,12 +1,11 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { expect } from 'vitest';
+import type { WorkflowHandle } from '@temporalio/client';
 export { maxInAnyWindow } from '../../bench/helpers/stats';
 import { campaignProgressQuery, type callCampaignWorkflow } from '../../src/workflows';
 import type { CampaignProgress, CampaignState } from '../../src/workflows/campaign-types';
 
 export type CampaignHandle = WorkflowHandle<typeof callCampaignWorkflow>;
 
-/** Polls the progress query (real time) until `predicate` holds. */
+/** Polls the progress query (real time, through server restarts) until `predicate` holds. */
 export async function waitForProgress(
   handle: CampaignHandle,
   predicate: (p: CampaignProgress) => boolean,
@@ -27,14 +26,3 @@ export async function waitForProgress(
 }
 
 export const inState = (state: CampaignState) => (p: CampaignProgress) => p.state === state;
-
-
-export async function childIds(client: Client, campaignId: string): Promise<string[]> {
-  const ids: string[] = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH "${campaignId}-"` })) ids.push(wf.workflowId);
-  return ids;
-}
-
-export function expectCounts(progress: CampaignProgress, expected: Partial<CampaignProgress['counts']>): void {
-  expect(progress.counts).toMatchObject(expected);
-}

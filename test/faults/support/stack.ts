@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../../src/simulator';
-import { campaignProgressQuery, type callCampaignWorkflow } from '../../../src/workflows';
-import type { CampaignProgress } from '../../../src/workflows/campaign-types';
+import type { callCampaignWorkflow } from '../../../src/workflows';
 import { assertBuilt, DevServer, Logs, sleep, WorkerProcess, workerEnv } from './processes';
+
+export { waitForProgress } from '../../helpers/campaign';
 
 export type CampaignHandle = WorkflowHandle<typeof callCampaignWorkflow>;
 
@@ -105,26 +106,6 @@ export async function retrying<T>(what: string, fn: () => Promise<T>, timeoutMs:
   }
 }
 
-/** Polls the progress query (through outages) until `predicate` holds. */
-export async function waitForProgress(
-  handle: CampaignHandle,
-  predicate: (p: CampaignProgress) => boolean,
-  timeoutMs: number,
-): Promise<CampaignProgress> {
-  const deadline = Date.now() + timeoutMs;
-  let last: CampaignProgress | undefined;
-  for (;;) {
-    try {
-      last = await handle.query(campaignProgressQuery);
-      if (predicate(last)) return last;
-    } catch {
-      // not picked up by a worker yet, or the server is restarting
-    }
-    if (Date.now() > deadline)
-      throw new Error(`progress never matched in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
-    await sleep(250);
-  }
-}
 
 /** Ids of every workflow whose id starts with `prefix`, e.g. a campaign's calls. */
 export async function workflowIdsStartingWith(client: Client, prefix: string): Promise<string[]> {
