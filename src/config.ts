@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { defaultBaseUrl } from './agentphone/client';
+import { createsPerWindow, rateWindowMs } from './agentphone/contract';
+import { durationMs } from './workflows/campaign-settings';
 
 /** The task queue the worker polls and the starter targets, unless TEMPORAL_TASK_QUEUE says otherwise. */
 export const defaultTaskQueue = 'agentphone';
@@ -10,13 +12,34 @@ const workerEnvSchema = z.object({
   AGENTPHONE_API_KEY: z
     .string({ error: 'AGENTPHONE_API_KEY is not set. Create a key at https://agentphone.app/dashboard/api-keys.' })
     .trim()
-    .min(1, 'AGENTPHONE_API_KEY is empty. Create a key at https://agentphone.app/dashboard/api-keys.'),
+    .min(1, 'AGENTPHONE_API_KEY is empty. Create a key at https://agentphone.app/dashboard/api-keys.')
+    // The key travels as a header value: anything but visible ASCII (a newline, a space, a non-ASCII letter pasted
+    // with it) would make every request fail with a message that quotes it. The messages never print the key.
+    .max(512, 'AGENTPHONE_API_KEY is longer than 512 characters: check that only the key was pasted.')
+    .regex(
+      /^[\x21-\x7e]+$/,
+      'AGENTPHONE_API_KEY holds a space, a control or a non-ASCII character: paste the key alone.',
+    ),
   AGENTPHONE_BASE_URL: z
     .url({ protocol: /^https?$/, error: 'AGENTPHONE_BASE_URL must be an http(s) URL.' })
+    // fetch refuses such URLs, and a banner or an error quoting the URL would print them. Never echoed back.
+    .refine(
+      (url) => !hasCredentials(url),
+      'AGENTPHONE_BASE_URL carries credentials (user:password@): remove them; the key goes in AGENTPHONE_API_KEY.',
+    )
     .default(defaultBaseUrl),
   // At most 15 s: the read activity's 20 s timeout must outlast the HTTP request it wraps.
   AGENTPHONE_HTTP_TIMEOUT_MS: z.coerce.number().int().min(1000).max(15_000).default(15_000),
   TEMPORAL_TASK_QUEUE: taskQueue,
+  AGENTPHONE_RATE_LIMIT: z
+    .string()
+    .transform((value, ctx) => {
+      const ceiling = parseRateLimit(value);
+      if (!ceiling)
+        ctx.addIssue({ code: 'custom', message: 'AGENTPHONE_RATE_LIMIT must be <count>/<duration>, e.g. 10/1m.' });
+      return ceiling ?? defaultRateLimit;
+    })
+    .optional(),
   AGENTPHONE_SEARCH_ATTRIBUTES: z
     .enum(['auto', 'on', 'off'], { error: 'AGENTPHONE_SEARCH_ATTRIBUTES must be auto, on or off.' })
     .default('auto'),
@@ -26,6 +49,10 @@ const clientEnvSchema = z.object({ TEMPORAL_TASK_QUEUE: taskQueue });
 
 export interface WorkerConfig {
   agentPhone: { apiKey: string; baseUrl: string; timeoutMs: number };
+  /** The key's ceiling: creates per window (AGENTPHONE_RATE_LIMIT, default the contract's 10 a minute). */
+  rateLimit: { count: number; windowMs: number };
+  /** Things to say at start-up that do not stop the worker (a plain-http API that is not on this machine). */
+  warnings: string[];
   taskQueue: string;
   /** Upsert search attributes: detected (`undefined`), or forced where the server hides its list (Temporal Cloud). */
   searchAttributes?: boolean;
@@ -47,6 +74,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   const searchAttributes = { auto: undefined, on: true, off: false }[parsed.data.AGENTPHONE_SEARCH_ATTRIBUTES];
   return {
     agentPhone: { apiKey: AGENTPHONE_API_KEY, baseUrl: AGENTPHONE_BASE_URL, timeoutMs: AGENTPHONE_HTTP_TIMEOUT_MS },
+    rateLimit: parsed.data.AGENTPHONE_RATE_LIMIT ?? defaultRateLimit,
+    warnings: baseUrlWarnings(AGENTPHONE_BASE_URL),
     taskQueue: TEMPORAL_TASK_QUEUE,
     ...(searchAttributes === undefined ? {} : { searchAttributes }),
   };
@@ -56,6 +85,32 @@ export function loadClientConfig(env: NodeJS.ProcessEnv = process.env): { taskQu
   const parsed = clientEnvSchema.safeParse(blankToUndefined(env));
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map(describeIssue));
   return { taskQueue: parsed.data.TEMPORAL_TASK_QUEUE };
+}
+
+const defaultRateLimit = { count: createsPerWindow, windowMs: rateWindowMs };
+
+/** `10/1m` → { count: 10, windowMs: 60000 }; undefined when malformed. */
+export function parseRateLimit(value: string): { count: number; windowMs: number } | undefined {
+  const match = /^\s*(\d{1,6})\s*\/\s*(\S+)\s*$/.exec(value);
+  const count = Number(match?.[1]);
+  const windowMs = match ? durationMs(match[2]!) : undefined;
+  if (!match || count < 1 || windowMs === undefined || windowMs < 100 || windowMs > 3_600_000) return undefined;
+  return { count, windowMs };
+}
+
+export function hasCredentials(url: string): boolean {
+  const { username, password } = new URL(url);
+  return Boolean(username || password);
+}
+
+const localHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function baseUrlWarnings(url: string): string[] {
+  const { protocol, hostname } = new URL(url);
+  if (protocol !== 'http:' || localHosts.has(hostname) || hostname.endsWith('.localhost')) return [];
+  return [
+    `AGENTPHONE_BASE_URL uses plain http to ${hostname}: the API key would cross the network unencrypted. Use https.`,
+  ];
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -29,6 +29,11 @@ export const FailureType = {
   ApiUnavailable: 'ApiUnavailable',
   /** The API answered something this package cannot understand (malformed body, unknown outcome). */
   UnexpectedResponse: 'UnexpectedResponse',
+  /**
+   * A create may have reached the API and its answer was lost: whether the person is being called is unknown, so
+   * the call is not placed again. Details: the earlier run and when its create was sent.
+   */
+  CallOutcomeUnknown: 'CallOutcomeUnknown',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -47,4 +52,6 @@ export const nextStep: Record<FailureType, string> = {
   CallNotFound: 'AgentPhone no longer knows this call id. Look it up in the dashboard before calling again.',
   ApiUnavailable: 'AgentPhone was unreachable. Check AGENTPHONE_BASE_URL and the service status, then retry.',
   UnexpectedResponse: 'AgentPhone answered in a form this package does not understand. Report it with the call id.',
+  CallOutcomeUnknown:
+    'A create was sent and its answer lost. Look the call up in the AgentPhone dashboard (by number and time) before calling again.',
 };

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { redactingActivityInterceptor, redactingLogger } from './activities/redaction';
 import { type AgentPhoneClient, createAgentPhoneClient } from './agentphone';
 import { ConfigError, loadWorkerConfig } from './config';
 import { missingSearchAttributes, setupCommand } from './temporal-setup';
@@ -19,6 +20,8 @@ export interface CallWorkerOptions {
   worker?: Partial<WorkerOptions>;
   /** Whether to upsert search attributes. @default detected: true when the namespace has them all */
   searchAttributes?: boolean;
+  /** The API key's ceiling (AGENTPHONE_RATE_LIMIT). @default the contract's 10 creates a minute */
+  rateLimit?: { count: number; windowMs: number };
 }
 
 /** A worker that runs this package's workflows and activities. Prebundled workflow code is used when it exists. */
@@ -41,18 +44,27 @@ export async function createCallWorker(options: CallWorkerOptions) {
       : existsSync(workflowBundlePath)
         ? { workflowBundle: { codePath: workflowBundlePath } }
         : { workflowsPath: require.resolve('./workflows') };
+  const redaction = agentPhone.redact ? [redactingActivityInterceptor(agentPhone.redact)] : [];
   return Worker.create({
     connection,
     namespace,
     taskQueue,
-    activities: createActivities({ client: agentPhone, searchAttributes }),
+    activities: createActivities({
+      client: agentPhone,
+      searchAttributes,
+      ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+    }),
     ...workflowSource,
     ...worker,
+    interceptors: { ...worker?.interceptors, activity: [...redaction, ...(worker?.interceptors?.activity ?? [])] },
   });
 }
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
+  const agentPhone = createAgentPhoneClient(config.agentPhone);
+  // Every line the SDK logs for this worker (activity and workflow logs included) passes the same redactor.
+  Runtime.install({ logger: redactingLogger(new DefaultLogger('INFO'), agentPhone.redact!) });
   const { connectionOptions, namespace } = loadClientConnectConfig();
   const connection = await NativeConnection.connect(connectionOptions);
   try {
@@ -60,9 +72,11 @@ async function main(): Promise<void> {
       connection,
       namespace,
       taskQueue: config.taskQueue,
-      agentPhone: createAgentPhoneClient(config.agentPhone),
+      agentPhone,
       searchAttributes: config.searchAttributes,
+      rateLimit: config.rateLimit,
     });
+    for (const warning of config.warnings) console.warn(`agentphone worker: warning: ${warning}`);
     console.log(
       `agentphone worker: task queue "${config.taskQueue}", namespace "${namespace ?? 'default'}", API ${config.agentPhone.baseUrl}`,
     );

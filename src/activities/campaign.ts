@@ -1,19 +1,18 @@
-import { readFile } from 'node:fs/promises';
 import { activityInfo, getClient, heartbeat, log } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { type CallingWindow, windowStatus, type WindowStatus } from '../campaign/calling-window';
 import {
   inlineRows,
-  parseTargetsCsv,
+  isTimeZone,
   readTargetsCsv,
-  sha256,
   summarize,
   TargetsFileError,
   type TargetsInspection,
   validateTargets,
   type ValidTarget,
 } from '../campaign/targets';
+import { createsPerWindow, rateWindowMs } from '../agentphone/contract';
 import { FailureType } from '../failures';
 import type { CallResult } from '../workflows/types';
 
@@ -21,48 +20,91 @@ export type InspectedTargets =
   | { ok: true; inspection: TargetsInspection; inlineValid?: ValidTarget[]; indexed: boolean }
   | { ok: false; message: string; line?: number };
 
-export type ExistingCall = { result: CallResult } | { failureType: string; message: string };
+export type ExistingCall =
+  | { result: CallResult }
+  | { failureType: string; message: string }
+  /** The id is taken by a workflow that this campaign did not start. */
+  | { conflict: string };
+
+/** The most creates a key may make per window: AGENTPHONE_RATE_LIMIT, by default the contract's 10 a minute. */
+export interface RateCeiling {
+  count: number;
+  windowMs: number;
+}
+
+export interface InspectSource {
+  targetsCsvPath?: string;
+  targets?: unknown;
+  /** The calling window's zone for targets that name none: checked against this runtime's zone list. */
+  defaultTimezone?: string;
+  /** The campaign's own pace, which must stay within the key's ceiling. */
+  pace?: { calls: number; windowMs: number };
+}
 
 /** How many refusals are kept in history; `campaign preview --all` re-reads the file for the rest. */
 const refusalsKept = 100;
 
-export function createCampaignActivities({ searchAttributes = false }: { searchAttributes?: boolean } = {}) {
+export function createCampaignActivities({
+  searchAttributes = false,
+  rateLimit = { count: createsPerWindow, windowMs: rateWindowMs },
+}: { searchAttributes?: boolean; rateLimit?: RateCeiling } = {}) {
   return {
     /**
      * Reads and validates every target once, before approval. Large lists stay out of history: only counts and the
      * first refusals are returned, with a hash of the file that later page reads must match.
      */
-    async inspectCampaignTargets(source: { targetsCsvPath?: string; targets?: unknown }): Promise<InspectedTargets> {
+    async inspectCampaignTargets(source: InspectSource): Promise<InspectedTargets> {
+      // Settings checked here are decided once and recorded with the verdict, like the targets themselves.
+      if (source.defaultTimezone !== undefined && !isTimeZone(source.defaultTimezone)) {
+        return {
+          ok: false,
+          message: `callingWindow.defaultTimezone ${source.defaultTimezone} is not an IANA zone this worker knows.`,
+        };
+      }
+      if (source.pace && source.pace.calls * rateLimit.windowMs > rateLimit.count * source.pace.windowMs) {
+        return {
+          ok: false,
+          message:
+            `callsPerMinute ${source.pace.calls} per ${source.pace.windowMs} ms is above the API key's ceiling of ` +
+            `${rateLimit.count} per ${rateLimit.windowMs} ms (AGENTPHONE_RATE_LIMIT).`,
+        };
+      }
       try {
         if (source.targetsCsvPath !== undefined) {
           const { hash, valid, refusals, rows } = await readTargetsCsv(source.targetsCsvPath);
-          return { ok: true, inspection: summarize(hash, rows, valid.length, refusals, refusalsKept), indexed: searchAttributes };
+          return {
+            ok: true,
+            inspection: summarize(hash, rows, valid.length, refusals, refusalsKept),
+            indexed: searchAttributes,
+          };
         }
         const { valid, refusals, rows } = validateTargets(inlineRows(source.targets));
         const inspection = summarize('inline', rows, valid.length, refusals, refusalsKept);
         return { ok: true, inspection, inlineValid: valid, indexed: searchAttributes };
       } catch (error) {
-        if (error instanceof TargetsFileError) return { ok: false, message: error.message, ...(error.line ? { line: error.line } : {}) };
+        if (error instanceof TargetsFileError)
+          return { ok: false, message: error.message, ...(error.line ? { line: error.line } : {}) };
         throw error;
       }
     },
 
     /** Valid targets [from, from + count) of the approved file; fails if the file changed since it was inspected. */
-    async loadCampaignTargets(page: { targetsCsvPath: string; sourceHash: string; from: number; count: number }): Promise<ValidTarget[]> {
+    async loadCampaignTargets(page: {
+      targetsCsvPath: string;
+      sourceHash: string;
+      from: number;
+      count: number;
+    }): Promise<ValidTarget[]> {
       let parsed;
       try {
-        const bytes = await readFile(page.targetsCsvPath);
-        if (sha256(bytes) !== page.sourceHash) {
-          throw ApplicationFailure.create({
-            type: FailureType.InvalidInput,
-            message: `${page.targetsCsvPath} changed after it was validated and approved. Start a new campaign with the new file.`,
-            nonRetryable: true,
-          });
-        }
-        parsed = validateTargets(parseTargetsCsv(bytes));
+        parsed = await readTargetsCsv(page.targetsCsvPath, { sourceHash: page.sourceHash });
       } catch (error) {
         if (error instanceof TargetsFileError) {
-          throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: error.message, nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: FailureType.InvalidInput,
+            message: error.message,
+            nonRetryable: true,
+          });
         }
         throw error;
       }
@@ -70,7 +112,11 @@ export function createCampaignActivities({ searchAttributes = false }: { searchA
     },
 
     /** The calling window's status in each zone. In an activity, so that tz database updates never alter replay. */
-    async callingWindows(query: { zones: string[]; window: CallingWindow; at: number }): Promise<Record<string, WindowStatus>> {
+    async callingWindows(query: {
+      zones: string[];
+      window: CallingWindow;
+      at: number;
+    }): Promise<Record<string, WindowStatus>> {
       return Object.fromEntries(query.zones.map((zone) => [zone, windowStatus(zone, query.window, query.at)]));
     },
 
@@ -78,10 +124,18 @@ export function createCampaignActivities({ searchAttributes = false }: { searchA
      * The outcome of a call workflow that an earlier run of the same campaign started (the id exists already):
      * waits for it if it still runs. Never starts anything, so the target is never dialed twice.
      */
-    async existingCallOutcome(workflowId: string): Promise<ExistingCall> {
+    async existingCallOutcome(workflowId: string, campaignId?: string): Promise<ExistingCall> {
       const handle = getClient().workflow.getHandle(workflowId);
       const beat = setInterval(() => heartbeat(), 5_000);
       try {
+        if (campaignId !== undefined) {
+          // Proof that this campaign started it: the server records a child's parent, and no client can set it.
+          const { parentExecution, type } = await handle.describe();
+          if (parentExecution?.workflowId !== campaignId || type !== 'placeCallWorkflow') {
+            const owner = parentExecution ? `a child of ${parentExecution.workflowId}` : 'not started by a campaign';
+            return { conflict: `${workflowId} exists and is ${owner} (${type}): it is not this target's call.` };
+          }
+        }
         return { result: (await handle.result()) as CallResult };
       } catch (error) {
         if (error instanceof WorkflowFailedError) {

@@ -10,7 +10,9 @@ import {
   type CreatedCall,
 } from '../agentphone';
 import { FailureType } from '../failures';
-import { createCampaignActivities } from './campaign';
+import { createCampaignActivities, type RateCeiling } from './campaign';
+import { createEarlierCallActivities } from './earlier-call';
+export type { EarlierCall } from './earlier-call';
 import { type CallRequest, checkCallRequest, type GuardRailFailureType } from '../guardrails';
 import type { ResolvedTiming } from '../timing';
 import { resolveTiming } from '../timing-check';
@@ -19,6 +21,8 @@ export interface ActivityDeps {
   client: AgentPhoneClient;
   /** Whether the namespace has this package's search attributes (see temporal-setup.ts). @default false */
   searchAttributes?: boolean;
+  /** The API key's ceiling, creates per window. @default the contract's 10 a minute */
+  rateLimit?: RateCeiling;
 }
 
 /** `indexed`: whether the workflow may upsert search attributes, decided once and recorded with the verdict. */
@@ -33,7 +37,7 @@ export type CreateCallOutcome = ({ kind: 'created' } & CreatedCall) | RateLimite
 export type GetCallOutcome = ({ kind: 'call' } & CallDetails) | RateLimited;
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createCallActivities(deps), ...createCampaignActivities(deps) };
+  return { ...createCallActivities(deps), ...createEarlierCallActivities(), ...createCampaignActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
@@ -48,9 +52,11 @@ function createCallActivities({ client, searchAttributes = false }: ActivityDeps
     async prepareCall(input: unknown): Promise<PreparedCall> {
       const indexed = searchAttributes;
       const verdict = checkCallRequest(input);
-      if (!verdict.ok) return { indexed, ok: false, type: verdict.type, field: verdict.field, message: verdict.message };
+      if (!verdict.ok)
+        return { indexed, ok: false, type: verdict.type, field: verdict.field, message: verdict.message };
       const timing = resolveTiming((input as { timing?: unknown }).timing);
-      if (!timing.ok) return { indexed, ok: false, type: FailureType.InvalidInput, field: 'timing', message: timing.message };
+      if (!timing.ok)
+        return { indexed, ok: false, type: FailureType.InvalidInput, field: 'timing', message: timing.message };
       return { indexed, ok: true, request: verdict.request, timing: timing.timing };
     },
 
@@ -98,7 +104,10 @@ function idempotencyKey(): string {
 function rateLimitedOrThrow(error: unknown, action: 'create' | 'read', callId?: string): RateLimited {
   if (error instanceof AgentPhoneHttpError && error.status === 429) {
     log.warn(`AgentPhone rate limit on ${action}`, { callId, retryAfterSeconds: error.retryAfterSeconds });
-    return { kind: 'rate_limited', ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }) };
+    return {
+      kind: 'rate_limited',
+      ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+    };
   }
   throw toFailure(error, action, callId);
 }
@@ -115,14 +124,23 @@ export function toFailure(error: unknown, action: 'create' | 'read', callId?: st
         return final(FailureType.InvalidInput, `AgentPhone refused the ${action}: ${error.message}`);
       case 401:
       case 403:
-        return final(FailureType.Unauthorized, `AgentPhone refused the API key (HTTP ${error.status}). Check AGENTPHONE_API_KEY.`);
+        return final(
+          FailureType.Unauthorized,
+          `AgentPhone refused the API key (HTTP ${error.status}). Check AGENTPHONE_API_KEY.`,
+        );
       case 402:
-        return final(FailureType.InsufficientCredits, 'AgentPhone has no credits left for this account. Top up, then retry.');
+        return final(
+          FailureType.InsufficientCredits,
+          'AgentPhone has no credits left for this account. Top up, then retry.',
+        );
       case 404:
         if (action === 'read') return final(FailureType.CallNotFound, `AgentPhone does not know call ${callId}.`);
         return final(FailureType.InvalidInput, `AgentPhone answered 404 to the create: check AGENTPHONE_BASE_URL.`);
       case 409:
-        return final(FailureType.InvalidInput, `AgentPhone refused the ${action} as a conflicting retry: ${error.message}`);
+        return final(
+          FailureType.InvalidInput,
+          `AgentPhone refused the ${action} as a conflicting retry: ${error.message}`,
+        );
     }
     if (error.status >= 500 || error.status === 408) {
       return ApplicationFailure.create({
@@ -131,7 +149,10 @@ export function toFailure(error: unknown, action: 'create' | 'read', callId?: st
         details,
       });
     }
-    return final(FailureType.UnexpectedResponse, `AgentPhone answered HTTP ${error.status} to the ${action}: ${error.message}`);
+    return final(
+      FailureType.UnexpectedResponse,
+      `AgentPhone answered HTTP ${error.status} to the ${action}: ${error.message}`,
+    );
   }
   if (error instanceof AgentPhoneNetworkError) {
     return ApplicationFailure.create({ type: FailureType.ApiUnavailable, message: error.message, details });

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { createRedactor, type Redact, redactDeep, redactedMark } from '../redact';
 import { AgentPhoneHttpError, AgentPhoneNetworkError, AgentPhoneResponseError } from './errors';
 import { createCallResponseSchema, errorBodySchema, getCallResponseSchema } from './schemas';
 import type { CallStatus } from './statuses';
@@ -48,16 +49,22 @@ export interface RequestOptions {
 export interface AgentPhoneClient {
   createCall(request: CreateCallRequest, options?: RequestOptions & { idempotencyKey?: string }): Promise<CreatedCall>;
   getCall(callId: string, options?: RequestOptions): Promise<CallDetails>;
+  /** Removes this client's API key from a text (and bounds it): for anything that may reach a log or history. */
+  redact?: Redact;
 }
 
 /**
  * A thin client for the AgentPhone API. It knows the HTTP contract and nothing of Temporal:
  * every non-2xx answer is an {@link AgentPhoneHttpError}, every missing answer an {@link AgentPhoneNetworkError},
  * every 2xx answer it cannot read an {@link AgentPhoneResponseError}.
+ *
+ * Whatever the API sends back, the key never leaves this client: it is removed from every string of every answer
+ * (a hostile or buggy API may echo it in an error body, a call id or a transcript) before anything reads them.
  */
 export function createAgentPhoneClient(options: AgentPhoneClientOptions): AgentPhoneClient {
   const { apiKey, baseUrl = defaultBaseUrl, timeoutMs = 15_000, fetch: fetchImpl = globalThis.fetch } = options;
   const root = baseUrl.replace(/\/+$/, '');
+  const redact = createRedactor([apiKey]);
 
   async function request<S extends z.ZodType>(
     method: 'GET' | 'POST',
@@ -82,31 +89,47 @@ export function createAgentPhoneClient(options: AgentPhoneClientOptions): AgentP
       });
     } catch (error) {
       const reason = timeout.aborted ? `no answer within ${timeoutMs} ms` : describeNetworkError(error);
-      throw new AgentPhoneNetworkError(`${method} ${path} failed: ${reason}`, { cause: error });
+      throw new AgentPhoneNetworkError(redact(`${method} ${where(path)} failed: ${reason}`), !neverSent(error), {
+        cause: redact(String(error)),
+      });
     }
 
     let text: string;
     try {
       text = await response.text();
     } catch (error) {
-      throw new AgentPhoneNetworkError(`${method} ${path} failed while reading the body: ${describeNetworkError(error)}`, {
-        cause: error,
-      });
+      const reason = describeNetworkError(error);
+      throw new AgentPhoneNetworkError(
+        redact(`${method} ${where(path)} failed while reading the body: ${reason}`),
+        true,
+      );
     }
-    if (!response.ok) throw httpError(response, text);
+    if (!response.ok) throw httpError(response, text, redact);
 
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      throw new AgentPhoneResponseError(`${method} ${path} answered ${response.status} with a body that is not JSON`, response.status);
+      throw new AgentPhoneResponseError(
+        `${method} ${where(path)} answered ${response.status} with a body that is not JSON`,
+        response.status,
+      );
     }
+    const idProblem = callIdProblem(json, apiKey);
+    if (idProblem)
+      throw new AgentPhoneResponseError(
+        `${method} ${where(path)} answered ${response.status} with ${idProblem}`,
+        response.status,
+      );
+    json = redactDeep(json, redact);
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      const where = issue?.path.join('.') || 'body';
+      const field = issue?.path.join('.') || 'body';
       throw new AgentPhoneResponseError(
-        `${method} ${path} answered ${response.status} without the contract's fields (${where}: ${issue?.message})`,
+        redact(
+          `${method} ${where(path)} answered ${response.status} without the contract's fields (${field}: ${issue?.message})`,
+        ),
         response.status,
       );
     }
@@ -114,6 +137,8 @@ export function createAgentPhoneClient(options: AgentPhoneClientOptions): AgentP
   }
 
   return {
+    redact,
+
     async createCall(call, { idempotencyKey, signal } = {}) {
       const body = await request('POST', '/calls', createCallResponseSchema, {
         body: {
@@ -148,11 +173,51 @@ export function createAgentPhoneClient(options: AgentPhoneClientOptions): AgentP
   };
 }
 
-function httpError(response: Response, text: string): AgentPhoneHttpError {
+/**
+ * A call id names the call in every later request, in history and in reports: it must be usable as it is. One that
+ * holds the key (it would be stored in history) or that is not plain printable ASCII is refused, not altered.
+ */
+function callIdProblem(json: unknown, apiKey: string): string | undefined {
+  const id = (json as { data?: { call_id?: unknown } } | null)?.data?.call_id;
+  if (typeof id !== 'string') return undefined; // the schema reports it
+  if (apiKey.length >= 4 && id.includes(apiKey)) return `a call id that contains the API key (${redactedMark})`;
+  if (!/^[\x21-\x7e]{1,128}$/.test(id)) return 'a call id that is not 1–128 printable ASCII characters';
+  return undefined;
+}
+
+/** A request's path as it may be printed: a call id is data from the API, bounded like any other. */
+function where(path: string): string {
+  return path.length > 80 ? `${path.slice(0, 79)}…` : path;
+}
+
+/** Connection refused, DNS and TLS failures happen before a byte of the request is sent. */
+const neverSentCodes = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
+function neverSent(error: unknown): boolean {
+  const cause = error instanceof Error ? error.cause : undefined;
+  const code = cause instanceof Error ? (cause as NodeJS.ErrnoException).code : undefined;
+  return code !== undefined && neverSentCodes.has(code);
+}
+
+function httpError(response: Response, text: string, redact: Redact): AgentPhoneHttpError {
   let code: string | undefined;
   let message: string | undefined;
   try {
-    const body = errorBodySchema.safeParse(JSON.parse(text));
+    const body = errorBodySchema.safeParse(redactDeep(JSON.parse(text), redact));
     if (body.success) {
       const { error } = body.data;
       code = typeof error === 'object' ? error.code : undefined;
@@ -164,9 +229,10 @@ function httpError(response: Response, text: string): AgentPhoneHttpError {
   const retryAfter = Number(response.headers.get('retry-after'));
   return new AgentPhoneHttpError(
     response.status,
-    message ?? `AgentPhone answered HTTP ${response.status}`,
-    code,
-    Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined,
+    message === undefined ? `AgentPhone answered HTTP ${response.status}` : redact(message, 300),
+    code === undefined ? undefined : redact(code, 64),
+    // Seconds only, bounded: a date or a hostile value is ignored and the contract's 60 s applies.
+    Number.isFinite(retryAfter) && retryAfter >= 0 && retryAfter <= 3600 ? retryAfter : undefined,
   );
 }
 

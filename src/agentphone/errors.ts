@@ -17,7 +17,15 @@ export class AgentPhoneHttpError extends Error {
 export class AgentPhoneNetworkError extends Error {
   override name = 'AgentPhoneNetworkError';
 
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    /**
+     * `false` when the request certainly never reached the API (connection refused, DNS, TLS failure before
+     * sending); `true` when it may have (a timeout, a reset, a body cut short): a create may then have been placed.
+     */
+    readonly maybeSent: boolean,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }

@@ -1,6 +1,9 @@
 import { ApplicationFailure } from '@temporalio/workflow';
+import { parseClock } from '../campaign/calling-window';
 import { FailureType } from '../failures';
+import { resolveTiming } from '../timing-check';
 import type { CampaignInput } from './campaign-types';
+import { nameProblem } from './decision-rules';
 
 /** The campaign's options, checked and resolved once at the start of every run. */
 export interface Settings {
@@ -31,26 +34,59 @@ export function resolveSettings(input: CampaignInput): Settings {
   };
   if (!input || typeof input !== 'object') problems.push('the argument must be an object');
   const i = (input ?? {}) as CampaignInput;
-  if (typeof i.name !== 'string' || !i.name.trim() || i.name.length > 200) problems.push('name must be 1–200 characters');
+  if (typeof i.name !== 'string' || !i.name.trim() || [...i.name].length > 200 || /[\p{Cc}\p{Cf}]/u.test(i.name)) {
+    problems.push('name must be 1–200 characters, without control characters');
+  }
   if (!i.carry && (i.targets === undefined) === (i.targetsCsvPath === undefined)) {
     problems.push('pass exactly one of targets and targetsCsvPath');
   }
+  if (i.targets !== undefined && !Array.isArray(i.targets)) problems.push('targets must be a list');
+  if (
+    i.targetsCsvPath !== undefined &&
+    (typeof i.targetsCsvPath !== 'string' || !i.targetsCsvPath || i.targetsCsvPath.length > 4096)
+  ) {
+    problems.push('targetsCsvPath must be a file path of at most 4,096 characters');
+  }
   const approvalTimeout = i.approval?.timeout ?? '24h';
-  const approvalTimeoutMs = durationMs(approvalTimeout);
-  if (approvalTimeoutMs === undefined || approvalTimeoutMs < 1000) problems.push('approval.timeout must be a duration such as 24h');
+  const approvalTimeoutMs = typeof approvalTimeout === 'string' ? durationMs(approvalTimeout) : undefined;
+  if (approvalTimeoutMs === undefined || approvalTimeoutMs < 1000 || approvalTimeoutMs > 30 * 86_400_000) {
+    problems.push('approval.timeout must be a duration from 1s to 30d, such as 24h');
+  }
   const approvers = i.approval?.approvers;
-  if (approvers !== undefined && (!Array.isArray(approvers) || approvers.length === 0 || approvers.some((a) => typeof a !== 'string' || !a.trim()))) {
-    problems.push('approval.approvers must be a non-empty list of names');
+  if (
+    approvers !== undefined &&
+    (!Array.isArray(approvers) ||
+      approvers.length === 0 ||
+      approvers.length > 100 ||
+      approvers.some((a) => nameProblem(a)))
+  ) {
+    problems.push('approval.approvers must be a list of 1–100 names, each 1–100 visible characters');
   }
   const window = i.callingWindow;
-  if (window && (!/^\d\d:\d\d$/.test(window.start ?? '') || !/^\d\d:\d\d$/.test(window.end ?? '') || window.start === window.end)) {
-    problems.push('callingWindow needs start and end as HH:MM, e.g. 08:00 and 21:00');
+  if (window !== undefined) {
+    const start = typeof window?.start === 'string' ? parseClock(window.start) : undefined;
+    const end = typeof window?.end === 'string' ? parseClock(window.end) : undefined;
+    // start after end is the documented overnight rule (22:00–06:00 wraps midnight); equal bounds mean nothing.
+    if (start === undefined || end === undefined || start === end) {
+      problems.push('callingWindow needs start and end as two different 24-hour HH:MM times, e.g. 08:00 and 21:00');
+    }
+    const zone = window?.defaultTimezone;
+    if (zone !== undefined && (typeof zone !== 'string' || !/^[A-Za-z0-9_+\-/]{1,64}$/.test(zone))) {
+      problems.push('callingWindow.defaultTimezone must be an IANA zone such as America/New_York');
+    }
+  }
+  if (i.timing !== undefined) {
+    const { rateWindow: _w, rateMargin: _m, ...callTiming } = (typeof i.timing === 'object' && i.timing) || {};
+    const checked = resolveTiming(typeof i.timing === 'object' ? callTiming : i.timing);
+    if (!checked.ok) problems.push(checked.message.replace(/\.$/, ''));
   }
   const rateWindowMs = durationMs(i.timing?.rateWindow ?? '60s');
-  if (rateWindowMs === undefined || rateWindowMs < 100) problems.push('timing.rateWindow must be a duration such as 60s');
+  if (rateWindowMs === undefined || rateWindowMs < 100 || rateWindowMs > 3_600_000) {
+    problems.push('timing.rateWindow must be a duration from 100ms to 1h, such as 60s');
+  }
   const rateMarginMs = i.timing?.rateMargin === undefined ? undefined : durationMs(i.timing.rateMargin);
-  if (i.timing?.rateMargin !== undefined && rateMarginMs === undefined) {
-    problems.push('timing.rateMargin must be a duration such as 500ms');
+  if (i.timing?.rateMargin !== undefined && (rateMarginMs === undefined || rateMarginMs > (rateWindowMs ?? 60_000))) {
+    problems.push('timing.rateMargin must be a duration no longer than the rate window, such as 500ms');
   }
   const settings: Settings = {
     maxConcurrentCalls: int('maxConcurrentCalls', i.maxConcurrentCalls, 5, 1, 1000),
@@ -85,6 +121,7 @@ function toMs(value: number | string | undefined): number | undefined {
 
 /** The durations a campaign accepts: a number and ms, s, m, h or d ('24h'). */
 export function durationMs(value: string): number | undefined {
+  if (typeof value !== 'string') return undefined;
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(value.trim());
   if (!match) return undefined;
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd'];

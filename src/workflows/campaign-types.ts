@@ -37,25 +37,10 @@ export interface CampaignInput {
 }
 
 export type CampaignState =
-  | 'validating'
-  | 'awaiting_approval'
-  | 'running'
-  | 'paused'
-  | 'completed'
-  | 'rejected'
-  | 'expired'
-  | 'canceled';
+  'validating' | 'awaiting_approval' | 'running' | 'paused' | 'completed' | 'rejected' | 'expired' | 'canceled';
 
 export type TargetState =
-  | 'pending'
-  | 'in_flight'
-  | 'achieved'
-  | 'partial'
-  | 'not_achieved'
-  | 'failed'
-  | 'canceled'
-  | 'timed_out'
-  | 'skipped';
+  'pending' | 'in_flight' | 'achieved' | 'partial' | 'not_achieved' | 'failed' | 'canceled' | 'timed_out' | 'skipped';
 
 export interface Decision {
   action: 'approve' | 'reject' | 'pause' | 'resume' | 'cancel' | 'auto_pause' | 'expire';
@@ -89,6 +74,8 @@ export interface CampaignProgress {
   maxConcurrentCalls: number;
   /** Runs of this campaign so far: it continues as new to keep each history bounded. */
   runs: number;
+  /** How its calls' workflow ids are formed: see {@link childWorkflowId}. */
+  childIds: ChildIdScheme;
 }
 
 /** Per valid target, in source order, one character: see `targetStateCodes`. Bounded: 10,000 targets, 10 kB. */
@@ -129,6 +116,8 @@ export interface CampaignCarry {
   runs: number;
   /** Whether the namespace has the search attributes (decided once, by the validation activity). */
   indexed: boolean;
+  /** How this campaign names its calls (absent in runs that began before scheme 2: those use 1). */
+  childIds?: ChildIdScheme;
 }
 
 export interface ApproveInput {
@@ -167,7 +156,16 @@ export interface CampaignTargetsPage {
   attempts: Record<number, number>;
 }
 
+/**
+ * How a campaign names its calls' workflows. 2: `<campaignId>/<key>[/r<attempt>]`. A key (`t-<id>`, `line-<n>`,
+ * `item-<n>`) never holds a `/` and never looks like `r<n>`, so read from the right an id has one campaign id, one
+ * key and one attempt: no two campaigns' targets share a call id. 1: `<campaignId>-<key>[-r<attempt>]`, the
+ * scheme of campaigns started before it (`adv-col` + `t-line-2` = `adv-col-t` + `line-2`), kept for those only.
+ */
+export type ChildIdScheme = 1 | 2;
+
 /** The call workflow of a campaign's target: deterministic, so a target is never called twice under one campaign. */
-export function childWorkflowId(campaignId: string, key: string, attempt = 1): string {
-  return `${campaignId}-${key}${attempt > 1 ? `-r${attempt}` : ''}`;
+export function childWorkflowId(campaignId: string, key: string, attempt = 1, scheme: ChildIdScheme = 2): string {
+  const sep = scheme === 2 ? '/' : '-';
+  return `${campaignId}${sep}${key}${attempt > 1 ? `${sep}r${attempt}` : ''}`;
 }

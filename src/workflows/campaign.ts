@@ -7,6 +7,7 @@ import {
   defineQuery,
   defineUpdate,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -41,6 +42,7 @@ import {
   targetStateCodes,
 } from './campaign-types';
 import { resolveSettings } from './campaign-settings';
+import { commentProblem, nameProblem } from './decision-rules';
 import { placeCallWorkflow } from './place-call';
 import type { CallResult } from './types';
 
@@ -87,8 +89,9 @@ const maxRateLimitedAttempts = 5;
  * campaign down for the contract's 60 s instead of failing it.
  */
 export async function callCampaignWorkflow(input: CampaignInput): Promise<CampaignProgress> {
-  const settings = resolveSettings(input);
   const info = workflowInfo();
+  refuseForgedCarry(input, info);
+  const settings = resolveSettings(input);
   const c: CampaignCarry = input.carry ?? {
     campaignId: info.workflowId,
     state: 'validating',
@@ -104,6 +107,7 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
     recentCreates: [],
     runs: 1,
     indexed: false,
+    childIds: patched('campaign-child-ids-v2') ? 2 : 1,
   };
   const states = c.targetStates.split('');
   const inFlight = new Set<number>();
@@ -123,19 +127,21 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
   }));
 
   const decide = (action: Decision['action'], by: string, comment?: string) => {
-    c.decisions.push({ action, by, at: new Date().toISOString(), ...(comment ? { comment } : {}) });
+    c.decisions.push({ action, by: by.trim(), at: new Date().toISOString(), ...(comment ? { comment } : {}) });
     changes++;
     showDetails();
   };
-  const requireBy = (by: unknown) => {
-    if (typeof by !== 'string' || by.trim() === '') throw new Error('`by` is required: name the person deciding.');
+  const refuseIf = (problem: string | undefined) => {
+    if (problem) throw new Error(problem);
   };
+  const requireBy = (by: unknown) => refuseIf(nameProblem(by));
   const requireState = (action: string, ...allowed: CampaignState[]) => {
     if (!allowed.includes(c.state)) throw new Error(`cannot ${action} a campaign that is ${c.state}.`);
   };
   const requireApprover = (by: string) => {
     const approvers = settings.approvers;
-    if (approvers && !approvers.includes(by)) throw new Error(`${by} is not an approver of this campaign (${approvers.join(', ')}).`);
+    if (approvers && !approvers.includes(by))
+      throw new Error(`${by} is not an approver of this campaign (${approvers.join(', ')}).`);
   };
 
   setHandler(
@@ -148,8 +154,9 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
       return progress();
     },
     {
-      validator: ({ by }) => {
+      validator: ({ by, comment }) => {
         requireBy(by);
+        refuseIf(commentProblem(comment, 'comment'));
         requireState('approve', 'awaiting_approval');
         requireApprover(by);
       },
@@ -165,9 +172,9 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
     {
       validator: ({ by, reason }) => {
         requireBy(by);
+        refuseIf(commentProblem(reason, 'a rejection reason', true));
         requireState('reject', 'awaiting_approval');
         requireApprover(by);
-        if (typeof reason !== 'string' || !reason.trim()) throw new Error('a rejection needs a reason.');
       },
     },
   );
@@ -179,7 +186,13 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
       decide('pause', by, reason);
       return progress();
     },
-    { validator: ({ by }) => (requireBy(by), requireState('pause', 'running')) },
+    {
+      validator: ({ by, reason }) => (
+        requireBy(by),
+        refuseIf(commentProblem(reason, 'reason')),
+        requireState('pause', 'running')
+      ),
+    },
   );
   setHandler(
     resumeCampaignUpdate,
@@ -198,13 +211,24 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
       decide('cancel', by, reason);
       return progress();
     },
-    { validator: ({ by }) => (requireBy(by), requireState('cancel', 'validating', 'awaiting_approval', 'running', 'paused')) },
+    {
+      validator: ({ by, reason }) => (
+        requireBy(by),
+        refuseIf(commentProblem(reason, 'reason')),
+        requireState('cancel', 'validating', 'awaiting_approval', 'running', 'paused')
+      ),
+    },
   );
 
   // ---- validation ---------------------------------------------------------------------------------------------------
   if (!input.carry) {
     const inspected = await inspectCampaignTargets.executeWithOptions({ summary: 'validate targets' }, [
-      { targetsCsvPath: input.targetsCsvPath, targets: input.targets },
+      {
+        targetsCsvPath: input.targetsCsvPath,
+        targets: input.targets,
+        ...(input.callingWindow?.defaultTimezone ? { defaultTimezone: input.callingWindow.defaultTimezone } : {}),
+        pace: { calls: settings.callsPerMinute, windowMs: settings.rateWindowMs },
+      },
     ]);
     if (!inspected.ok) {
       throw ApplicationFailure.create({
@@ -359,9 +383,10 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
     const first = i - (i % pageSize);
     let page = pages.get(first);
     if (!page) {
-      page = await loadCampaignTargets.executeWithOptions({ summary: `load targets ${first + 1}–${first + pageSize}` }, [
-        { targetsCsvPath: input.targetsCsvPath!, sourceHash: c.inspection.sourceHash, from: first, count: pageSize },
-      ]);
+      page = await loadCampaignTargets.executeWithOptions(
+        { summary: `load targets ${first + 1}–${first + pageSize}` },
+        [{ targetsCsvPath: input.targetsCsvPath!, sourceHash: c.inspection.sourceHash, from: first, count: pageSize }],
+      );
       pages.clear(); // one page at a time keeps the worker's memory flat for any list size
       pages.set(first, page);
     }
@@ -401,7 +426,7 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
   }
 
   async function follow(vt: ValidTarget, attempt: number): Promise<void> {
-    const workflowId = childWorkflowId(c.campaignId, vt.key, attempt);
+    const workflowId = childWorkflowId(c.campaignId, vt.key, attempt, c.childIds ?? 1);
     const { id: _id, timezone: _tz, ...call } = vt.target;
     let outcome: ExistingCall;
     try {
@@ -411,7 +436,11 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
         // The API cannot hang up a call: if the campaign ends, its calls are still followed to their end.
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        memo: { objective: call.objective, campaign: input.name, ...(call.businessName ? { businessName: call.businessName } : {}) },
+        memo: {
+          objective: call.objective,
+          campaign: input.name,
+          ...(call.businessName ? { businessName: call.businessName } : {}),
+        },
         staticSummary: `Campaign ${input.name}: ${vt.key}${call.businessName ? ` (${call.businessName})` : ''}`,
         ...(c.indexed ? { typedSearchAttributes: [{ key: searchAttributes.campaignId, value: c.campaignId }] } : {}),
       });
@@ -419,7 +448,10 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) {
         // An earlier run of this campaign id dialed this target: read its outcome, never dial it again.
-        outcome = await existingCallOutcome.executeWithOptions({ summary: `outcome of existing ${workflowId}` }, [workflowId]);
+        outcome = await existingCallOutcome.executeWithOptions({ summary: `outcome of existing ${workflowId}` }, [
+          workflowId,
+          c.campaignId,
+        ]);
       } else if (error instanceof ChildWorkflowFailure && error.cause instanceof ApplicationFailure) {
         outcome = { failureType: error.cause.type ?? 'Unknown', message: error.cause.message };
       } else {
@@ -430,6 +462,11 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
   }
 
   function conclude(i: number, attempt: number, outcome: ExistingCall): void {
+    if ('conflict' in outcome) {
+      // The id is taken by a workflow this campaign did not start: its outcome is not this target's.
+      markSkipped(i, 'id_conflict');
+      return;
+    }
     if ('result' in outcome) {
       const result: CallResult = outcome.result;
       states[i] = stateCode[result.outcome];
@@ -497,7 +534,12 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
   }
 
   function pilotDone(): boolean {
-    return settings.pilotCalls > 0 && !c.pilotApproved && inFlight.size === 0 && concludedCount() >= Math.min(settings.pilotCalls, states.length);
+    return (
+      settings.pilotCalls > 0 &&
+      !c.pilotApproved &&
+      inFlight.size === 0 &&
+      concludedCount() >= Math.min(settings.pilotCalls, states.length)
+    );
   }
 
   /** Bounded history: continue-as-new well before Temporal's 50k events / 50 MB. */
@@ -535,7 +577,9 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
       validation,
       creditsNeeded: c.inspection.valid,
       ...(c.creditsRemaining === undefined ? {} : { creditsRemaining: c.creditsRemaining }),
-      ...(settings.pilotCalls > 0 ? { pilot: { calls: settings.pilotCalls, ...(c.pilotApproved || c.gate === 'pilot' ? { counts: all } : {}) } } : {}),
+      ...(settings.pilotCalls > 0
+        ? { pilot: { calls: settings.pilotCalls, ...(c.pilotApproved || c.gate === 'pilot' ? { counts: all } : {}) } }
+        : {}),
       decisions: [...c.decisions],
       ...(approvalDeadline ? { approvalDeadline: new Date(approvalDeadline).toISOString() } : {}),
       ...(remaining > 0 && ['running', 'paused'].includes(c.state)
@@ -544,6 +588,7 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
       callsPerMinute: settings.callsPerMinute,
       maxConcurrentCalls: settings.maxConcurrentCalls,
       runs: c.runs,
+      childIds: c.childIds ?? 1,
     };
   }
 
@@ -572,4 +617,24 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
     if (Date.now() < coolDownUntil) return `rate limited: cooling down ${Math.round(ms / 1000)}s`;
     return `next dial in ${ms >= 1000 ? `${Math.round(ms / 1000)}s` : `${ms}ms`}`;
   }
+}
+
+/**
+ * `carry` is the campaign's own state, handed from one run to the next by continue-as-new: a start that carries it
+ * would skip validation and the approval gate. The server marks a run that continued from another; nothing else may
+ * carry state, and the state must be this campaign's.
+ */
+function refuseForgedCarry(input: CampaignInput, info: ReturnType<typeof workflowInfo>): void {
+  const carry = (input as { carry?: unknown } | null | undefined)?.carry;
+  if (carry === undefined) return;
+  const continued = info.continuedFromExecutionRunId !== undefined;
+  const own = typeof carry === 'object' && carry !== null && (carry as CampaignCarry).campaignId === info.workflowId;
+  if (continued && own) return;
+  throw ApplicationFailure.create({
+    type: FailureType.InvalidInput,
+    message:
+      'The campaign cannot start: `carry` is set by the campaign itself when it continues as new, never by a client.',
+    nonRetryable: true,
+    details: [{ field: 'carry' }],
+  });
 }

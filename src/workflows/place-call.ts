@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   defineQuery,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -10,7 +11,7 @@ import {
   TimeoutFailure,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { Activities, GetCallOutcome, RateLimited } from '../activities';
+import type { Activities, EarlierCall, GetCallOutcome, RateLimited } from '../activities';
 import type { CallDetails } from '../agentphone/client';
 import { outcomes, terminalStatuses, type CallOutcome } from '../agentphone/statuses';
 import { FailureType } from '../failures';
@@ -39,6 +40,13 @@ const { createCall } = proxyActivities<Activities>({
   },
 });
 
+const { findEarlierCall } = proxyLocalActivities<Activities>({
+  // A history read or two and one visibility list: short reads, retried since they change nothing. Local, so it
+  // costs one marker in history instead of three events and a round trip through the task queue.
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 5 },
+});
+
 const { getCall } = proxyActivities<Activities>({
   startToCloseTimeout: '20s',
   retry: {
@@ -65,14 +73,35 @@ export async function placeCallWorkflow(input: PlaceCallInput): Promise<CallResu
     const { request, timing, indexed } = await checkInput(input, index);
     index.enabled = indexed;
 
+    // One id, one call: a run started again over a closed one, or by a reset, never dials if an earlier run did.
+    const earlier: EarlierCall = patched('earlier-call-check')
+      ? await findEarlierCall.executeWithOptions({ summary: 'look for a call placed by an earlier run' }, [])
+      : { kind: 'none' };
+    if (earlier.kind !== 'none') state.earlierRunId = earlier.runId;
+    if (earlier.kind === 'completed') {
+      enter(state, 'completed');
+      return { ...earlier.result, earlierRunId: earlier.runId };
+    }
+    if (earlier.kind === 'unknown') {
+      throw ApplicationFailure.create({
+        type: FailureType.CallOutcomeUnknown,
+        message: `An earlier run of this workflow id (${earlier.runId}) sent a create at ${earlier.sentAt} and its answer was lost: not dialing again.`,
+        nonRetryable: true,
+        details: [{ earlierRunId: earlier.runId, sentAt: earlier.sentAt }],
+      });
+    }
+
     enter(state, 'creating');
-    const created = await withOneRateLimitWait(state, timing, 'create call', (summary) =>
-      createCall.executeWithOptions({ summary }, [request]),
-    );
+    const created =
+      earlier.kind === 'created'
+        ? { callId: earlier.callId, status: 'queued', creditsRemaining: undefined }
+        : await withOneRateLimitWait(state, timing, 'create call', (summary) =>
+            createCall.executeWithOptions({ summary }, [request]),
+          );
     state.callId = created.callId;
     state.lastStatus = created.status;
     indexStatus(index, created.status);
-    const deadline = Date.now() + timing.callTimeoutMs;
+    const deadline = (earlier.kind === 'created' ? earlier.createdAtMs : Date.now()) + timing.callTimeoutMs;
     state.deadline = new Date(deadline).toISOString();
 
     enter(state, 'polling');
@@ -218,7 +247,13 @@ function toResult(call: Read, polls: number, creditsRemaining: number | undefine
       details: [{ callId: call.callId, lastStatus: call.status }],
     });
   }
-  return { ...rest, status: 'completed', outcome, polls, ...(creditsRemaining === undefined ? {} : { creditsRemaining }) };
+  return {
+    ...rest,
+    status: 'completed',
+    outcome,
+    polls,
+    ...(creditsRemaining === undefined ? {} : { creditsRemaining }),
+  };
 }
 
 function callEnded(type: FailureType, verb: string, call: Read): ApplicationFailure {
@@ -239,9 +274,15 @@ function asCallFailure(error: unknown): unknown {
   const cause = error.cause;
   const known = Object.values(FailureType) as string[];
   if (cause instanceof ApplicationFailure && cause.type && known.includes(cause.type)) {
-    return ApplicationFailure.create({ type: cause.type, message: cause.message, nonRetryable: true, details: cause.details ?? [] });
+    return ApplicationFailure.create({
+      type: cause.type,
+      message: cause.message,
+      nonRetryable: true,
+      details: cause.details ?? [],
+    });
   }
-  const reason = cause instanceof TimeoutFailure ? `timed out (${cause.timeoutType})` : (cause?.message ?? error.message);
+  const reason =
+    cause instanceof TimeoutFailure ? `timed out (${cause.timeoutType})` : (cause?.message ?? error.message);
   return ApplicationFailure.create({
     type: FailureType.ApiUnavailable,
     message: `AgentPhone could not be reached: ${error.activityType} ${reason}.`,
@@ -262,6 +303,7 @@ function showDetails(state: CallState): void {
     ['last status', state.lastStatus ?? '—'],
     ['polls', String(state.polls)],
     ['deadline', state.deadline ?? '—'],
+    ...(state.earlierRunId ? [['placed by earlier run', state.earlierRunId]] : []),
     ...(state.failure ? [['failure', state.failure]] : []),
   ];
   setCurrentDetails(['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n'));

@@ -27,16 +27,11 @@ export interface CallResult {
   polls: number;
   /** Credits left after this call was created, as the API reported them. */
   creditsRemaining?: number;
+  /** Set when this run placed no call: an earlier run of the same workflow id did, and this is its result. */
+  earlierRunId?: string;
 }
 
-export type CallPhase =
-  | 'checking'
-  | 'creating'
-  | 'rate_limited'
-  | 'polling'
-  | 'enriching'
-  | 'completed'
-  | 'failed';
+export type CallPhase = 'checking' | 'creating' | 'rate_limited' | 'polling' | 'enriching' | 'completed' | 'failed';
 
 /** What the `callState` query answers: the live state of one call. */
 export interface CallState {
@@ -49,4 +44,6 @@ export interface CallState {
   deadline?: string;
   /** Failure type, once the workflow has failed. */
   failure?: string;
+  /** An earlier run of this workflow id placed the call: this run follows it instead of dialing. */
+  earlierRunId?: string;
 }
