@@ -137,6 +137,8 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<C
     connection: env.nativeConnection,
     taskQueue,
     agentPhone: createAgentPhoneClient({ apiKey: sim.apiKey, baseUrl: sim.baseUrl }),
+    // The key's ceiling at this scale: the API's 10 a minute, in a one-second minute.
+    rateLimit: { count: minuteScale.limit, windowMs: minuteScale.windowMs },
     worker: { workflowBundle: bundle },
   });
   const running = worker.run();
@@ -336,7 +338,7 @@ async function pacerAnalysis(client: Client, workflowId: string, requests: reado
   for (const [phone, r] of firstPost) firstPostByIndex.set(Number(phone.slice(5)) - 2_000_000, r.at);
   const latencies: number[] = [];
   for (const [id, at] of initiated) {
-    const index = /-item-(\d+)$/.exec(id)?.[1];
+    const index = /\/item-(\d+)$/.exec(id)?.[1];
     const post = index === undefined ? undefined : firstPostByIndex.get(Number(index));
     if (post !== undefined) latencies.push(post - at);
   }

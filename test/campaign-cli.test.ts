@@ -295,7 +295,7 @@ describe('campaign commands against a real dev server and worker', () => {
           t.childWorkflowId,
         ]),
       ).toEqual([
-        ['timed_out', 'CallTimedOut', `${id}-line-2`],
+        ['timed_out', 'CallTimedOut', `${id}/line-2`],
         ['skipped', undefined, undefined],
         ['skipped', undefined, undefined],
         ['skipped', undefined, undefined],

@@ -29,7 +29,10 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await bundleWorkflowCode({ workflowsPath: join(__dirname, 'helpers', 'scale-workflows.ts'), logger: quietLogger }),
-    activities: createActivities({ client: createAgentPhoneClient({ apiKey: sim.apiKey, baseUrl: sim.baseUrl }) }),
+    activities: createActivities({
+      client: createAgentPhoneClient({ apiKey: sim.apiKey, baseUrl: sim.baseUrl }),
+      rateLimit: { count: 1_000_000, windowMs: 60_000 },
+    }),
     maxConcurrentActivityTaskExecutions: 200,
     maxConcurrentWorkflowTaskExecutions: 100,
     maxCachedWorkflows: 500,

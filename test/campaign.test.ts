@@ -97,7 +97,7 @@ describe('callCampaignWorkflow', () => {
     expect(report.failedByType).toEqual({ CallFailed: 1 });
     expect(report.decisions).toEqual([expect.objectContaining({ action: 'approve', by: 'ops-lead', comment: 'looks fine' })]);
     expect(created()).toBe(5);
-    const child = env.client.workflow.getHandle(`${handle.workflowId}-item-0`);
+    const child = env.client.workflow.getHandle(`${handle.workflowId}/item-0`);
     expect((await child.result()).outcome).toBe('achieved');
     await recordHistory(handle, 'campaign-completed');
   });
@@ -173,7 +173,7 @@ describe('callCampaignWorkflow', () => {
     expect(report.counts.achieved).toBe(3);
     expect(created()).toBe(3);
     // The refused target is dialed again under a new attempt id: no call existed under the first.
-    await expect(env.client.workflow.getHandle(`${handle.workflowId}-item-0-r2`).result()).resolves.toMatchObject({ outcome: 'achieved' });
+    await expect(env.client.workflow.getHandle(`${handle.workflowId}/item-0/r2`).result()).resolves.toMatchObject({ outcome: 'achieved' });
     await recordHistory(handle, 'campaign-credits-paused');
   });
 
@@ -247,7 +247,7 @@ describe('callCampaignWorkflow', () => {
     // Creates as Temporal timed them (the simulator's wall clock does not skip): each child's createCall start.
     const times: number[] = [];
     for (let i = 0; i < 25; i++) {
-      const events = await historyOf(env.client.workflow.getHandle(`${handle.workflowId}-item-${i}`));
+      const events = await historyOf(env.client.workflow.getHandle(`${handle.workflowId}/item-${i}`));
       const started = events.find((e) => e.activityTaskStartedEventAttributes);
       times.push(Number(started?.eventTime?.seconds) * 1000 + Math.floor((started?.eventTime?.nanos ?? 0) / 1e6));
     }
@@ -277,7 +277,7 @@ describe('callCampaignWorkflow', () => {
     expect(report.skippedByReason).toEqual({ no_timezone: 1 });
     expect(created()).toBe(2);
     const startedAt = async (key: string) => {
-      const events = await historyOf(env.client.workflow.getHandle(`${handle.workflowId}-${key}`));
+      const events = await historyOf(env.client.workflow.getHandle(`${handle.workflowId}/${key}`));
       const created = events.find((e) => e.activityTaskStartedEventAttributes)?.eventTime;
       return Number(created?.seconds) * 1000;
     };
@@ -288,7 +288,7 @@ describe('callCampaignWorkflow', () => {
     expect(windowStatus('Etc/GMT-12', callingWindow, now).open).toBe(false);
     await recordHistory(handle, 'campaign-calling-window');
     expect(farEast - now).toBeGreaterThan(8 * 3600_000);
-    await expect(env.client.workflow.getHandle(`${handle.workflowId}-t-nowhere`).describe()).rejects.toThrow();
+    await expect(env.client.workflow.getHandle(`${handle.workflowId}/t-nowhere`).describe()).rejects.toThrow();
   });
 
   it('slows down on a 429 from the API instead of failing, and gives a target up after 5 refusals', async () => {

@@ -172,7 +172,8 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
     {
       validator: ({ by, reason }) => {
         requireBy(by);
-        refuseIf(commentProblem(reason, 'a rejection reason', true));
+        if (typeof reason !== 'string' || !reason.trim()) throw new Error('a rejection needs a reason.');
+        refuseIf(commentProblem(reason, 'reason'));
         requireState('reject', 'awaiting_approval');
         requireApprover(by);
       },

@@ -21,10 +21,9 @@ export function nameProblem(by: unknown, what = '`by`'): string | undefined {
 }
 
 /** The problem with a comment or reason, or undefined: absent, or a string of at most 1,000 characters. */
-export function commentProblem(text: unknown, what: string, required = false): string | undefined {
-  if (text === undefined || text === null) return required ? `${what} is required.` : undefined;
+export function commentProblem(text: unknown, what: string): string | undefined {
+  if (text === undefined || text === null) return undefined;
   if (typeof text !== 'string') return `${what} must be text.`;
-  if (required && text.trim() === '') return `${what} is required.`;
   if ([...text].length > maxCommentLength) return `${what} must be at most ${maxCommentLength} characters.`;
   if (/[\p{Cf}\u0000-\u0008\u000b-\u001f\u007f-\u009f]/u.test(text)) {
     return `${what} holds a control or format character.`;

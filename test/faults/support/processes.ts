@@ -164,10 +164,12 @@ export interface WorkerEnv {
   apiKey: string;
   baseUrl: string;
   httpTimeoutMs?: number;
+  /** AGENTPHONE_RATE_LIMIT, e.g. `600/1m`. @default the worker's own (10/1m) */
+  rateLimit?: string;
 }
 
 /** The environment of a production worker: only what it documents, nothing inherited from the test's shell. */
-export function workerEnv({ address, taskQueue, apiKey, baseUrl, httpTimeoutMs }: WorkerEnv): NodeJS.ProcessEnv {
+export function workerEnv({ address, taskQueue, apiKey, baseUrl, httpTimeoutMs, rateLimit }: WorkerEnv): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -177,6 +179,7 @@ export function workerEnv({ address, taskQueue, apiKey, baseUrl, httpTimeoutMs }
     AGENTPHONE_API_KEY: apiKey,
     AGENTPHONE_BASE_URL: baseUrl,
     ...(httpTimeoutMs === undefined ? {} : { AGENTPHONE_HTTP_TIMEOUT_MS: String(httpTimeoutMs) }),
+    ...(rateLimit === undefined ? {} : { AGENTPHONE_RATE_LIMIT: rateLimit }),
   };
 }
 

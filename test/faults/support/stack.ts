@@ -77,6 +77,8 @@ export async function startStack({
         apiKey,
         baseUrl: sim.baseUrl,
         ...(httpTimeoutMs ? { httpTimeoutMs } : {}),
+        // The workers' ceiling is the simulator's: campaigns may pace up to what the API they talk to accepts.
+        ...(simulator.rateLimit ? { rateLimit: `${simulator.rateLimit.limit}/${simulator.rateLimit.windowMs}ms` } : {}),
       });
       const worker = await WorkerProcess.start(`worker#${++started}`, env, logs);
       workers.push(worker);
