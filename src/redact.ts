@@ -42,10 +42,12 @@ export function redactDeep<T>(value: T, redact: Redact): T {
  * string print as something else on a terminal.
  */
 export function stripControls(text: string): string {
+  /* eslint-disable no-control-regex -- matching control characters is the point */
   return text
     .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, '')
     .replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?/g, '')
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, '');
+  /* eslint-enable no-control-regex */
 }
 
 function bound(text: string, maxLength: number): string {

@@ -1,6 +1,6 @@
 import { activityInfo, getClient, log } from '@temporalio/activity';
 import { type Client, ServiceError } from '@temporalio/client';
-import type { Payload } from '@temporalio/common';
+import { ApplicationFailure, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { FailureType } from '../failures';
 import type { CallResult } from '../workflows/types';
@@ -27,6 +27,8 @@ const refusedTypes: string[] = [FailureType.InvalidInput, FailureType.Unauthoriz
 
 /** Earlier runs looked at, newest first: enough for every realistic restart pattern, bounded for a hostile one. */
 const maxRuns = 20;
+/** Runs listed for a prefix match (an id with a backslash) before giving up the search. */
+const maxScanned = 2_000;
 const grpcUnimplemented = 12;
 
 export function createEarlierCallActivities() {
@@ -66,9 +68,11 @@ async function earlierRuns(client: Client, workflowId: string, ownRunId: string)
     runs.push(base);
     current = base;
   }
-  const query = `WorkflowId = ${quoted(workflowId)}`;
   try {
-    for await (const run of client.workflow.list({ query, pageSize: maxRuns })) {
+    let scanned = 0;
+    for await (const run of client.workflow.list({ query: runsQuery(workflowId), pageSize: 100 })) {
+      if (++scanned > maxScanned) break;
+      if (run.workflowId !== workflowId) continue;
       if (run.runId !== ownRunId && !runs.includes(run.runId)) runs.push(run.runId);
       if (runs.length >= maxRuns) break;
     }
@@ -137,7 +141,19 @@ function millis(time: temporal.api.history.v1.IHistoryEvent['eventTime']): numbe
   return Number(time.seconds ?? 0) * 1000 + Math.floor((time.nanos ?? 0) / 1e6);
 }
 
-/** A string literal for a visibility query: any workflow id, quotes and backslashes included. */
-export function quoted(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+/**
+ * The visibility query for every run of `workflowId`. The list filter has no working escape for a backslash, so an
+ * id that holds one is found by the prefix before it and matched exactly here; a quote is escaped as `\'`.
+ */
+export function runsQuery(workflowId: string): string {
+  const cut = workflowId.indexOf('\\');
+  if (cut === 0) {
+    throw ApplicationFailure.create({
+      type: FailureType.InvalidInput,
+      message: 'A workflow id that begins with a backslash cannot be checked for earlier calls: choose another id.',
+      nonRetryable: true,
+    });
+  }
+  const literal = (value: string) => `'${value.replace(/'/g, "\\'")}'`;
+  return cut < 0 ? `WorkflowId = ${literal(workflowId)}` : `WorkflowId STARTS_WITH ${literal(workflowId.slice(0, cut))}`;
 }

@@ -25,6 +25,7 @@ export function commentProblem(text: unknown, what: string): string | undefined 
   if (text === undefined || text === null) return undefined;
   if (typeof text !== 'string') return `${what} must be text.`;
   if ([...text].length > maxCommentLength) return `${what} must be at most ${maxCommentLength} characters.`;
+  // eslint-disable-next-line no-control-regex -- a comment may keep tabs and newlines, no other control
   if (/[\p{Cf}\u0000-\u0008\u000b-\u001f\u007f-\u009f]/u.test(text)) {
     return `${what} holds a control or format character.`;
   }
