@@ -246,9 +246,9 @@ describe('messages', () => {
   });
 
   it.each([
-    ['+1911', 'an emergency number in US'],
+    ['+1911', 'an emergency number in the US and Canada (NANP)'],
     ['999', 'an emergency number in GB'],
-    ['+1988', 'an emergency or crisis line in US'],
+    ['+1988', 'an emergency or crisis line in the US and Canada (NANP)'],
     ['+611234', 'a premium-rate short code in AU'],
     ['+19005550100', 'a premium-rate number'],
     ['+44123', 'a short code'],

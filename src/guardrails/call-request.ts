@@ -1,6 +1,8 @@
 import { FailureType } from '../failures';
 import { describeType } from './describe';
 import { checkPhoneNumber } from './phone-number';
+import { characterCount } from './text';
+import { checkWebsite, websiteMaxLength } from './website';
 
 export interface CallRequest {
   toPhoneNumber: string;
@@ -25,14 +27,22 @@ type Refusal = Extract<Verdict, { ok: false }>;
 export const limits = {
   objectiveMaxLength: 2000,
   businessNameMaxLength: 200,
-  websiteMaxLength: 2048,
+  websiteMaxLength,
 } as const;
 
 const advice = {
   objective: 'say in a sentence what the call should achieve',
   businessName: "give the business's name, or leave businessName out",
-  website: 'give an http or https address such as https://example.com, or leave website out',
 } as const;
+
+// Control characters (escape sequences rewrite a terminal, NUL ends a C string) and unpaired surrogates (not text at
+// all) have no place in what the agent says. An objective may span lines; a business name is one line.
+const forbiddenCharacters = {
+  objective: /(?![\t\n\r])\p{Cc}|\p{Cs}/u,
+  businessName: /\p{Cc}|\p{Cs}/u,
+} as const;
+// Text with nothing visible in it: trim() keeps zero-width spaces, the Hangul filler and other invisible characters.
+const visibleCharacter = /[^\p{White_Space}\p{Cc}\p{Default_Ignorable_Code_Point}]/u;
 
 /**
  * Decides whether a call request may be sent to the AgentPhone API, reporting the first problem in the order
@@ -55,12 +65,12 @@ export function checkCallRequest(input: unknown): Verdict {
   }
   const businessName = checkText('businessName', fields.businessName, limits.businessNameMaxLength);
   if (typeof businessName === 'object') return businessName;
-  const website = checkWebsite(fields.website);
-  if (typeof website === 'object') return website;
+  const website = fields.website === undefined ? undefined : checkWebsite(fields.website);
+  if (website?.ok === false) return refuse('website', website.message);
 
   const request: CallRequest = { toPhoneNumber: phone.e164, objective };
   if (businessName !== undefined) request.businessName = businessName;
-  if (website !== undefined) request.website = website;
+  if (website?.ok) request.website = website.website;
   return { ok: true, request, region: phone.region };
 }
 
@@ -86,27 +96,14 @@ function checkText(
   }
   const text = value.trim();
   if (text === '') return refuse(field, `${field} is empty: ${advice[field]}.`);
-  if (text.length > maxLength) {
-    return refuse(field, `${field} is ${text.length} characters long, over the limit of ${maxLength}: shorten it.`);
+  const length = characterCount(text);
+  if (length > maxLength) {
+    return refuse(field, `${field} is ${length} characters long, over the limit of ${maxLength}: shorten it.`);
   }
-  return text;
-}
-
-/** The trimmed URL, undefined if absent, or why it is refused. The URL is never quoted: query strings carry tokens. */
-function checkWebsite(value: unknown): string | Refusal | undefined {
-  if (value === undefined) return undefined;
-  const refuseWebsite = (problem: string) => refuse('website', `website ${problem}: ${advice.website}.`);
-  if (typeof value !== 'string') return refuseWebsite(`must be a string, not ${describeType(value)}`);
-  const text = value.trim();
-  if (text.length > limits.websiteMaxLength) {
-    return refuseWebsite(`is ${text.length} characters long, over the limit of ${limits.websiteMaxLength}`);
+  if (forbiddenCharacters[field].test(text)) {
+    return refuse(field, `${field} contains a control character or an unpaired surrogate: remove it.`);
   }
-  const url = URL.canParse(text) ? new URL(text) : undefined;
-  if (!url) return refuseWebsite('is not a URL');
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return refuseWebsite(`uses ${JSON.stringify(url.protocol)}, which the agent cannot fetch`);
-  }
-  if (url.hostname === '') return refuseWebsite('has no host name');
+  if (!visibleCharacter.test(text)) return refuse(field, `${field} has no visible character: ${advice[field]}.`);
   return text;
 }
 

@@ -4,3 +4,5 @@ export { checkCallRequest, limits } from './call-request';
 export type { CallRequest, GuardRailFailureType, Verdict } from './call-request';
 export { checkPhoneNumber } from './phone-number';
 export type { PhoneNumberVerdict } from './phone-number';
+export { checkWebsite } from './website';
+export type { WebsiteVerdict } from './website';

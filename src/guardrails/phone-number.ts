@@ -1,6 +1,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import metadata from 'libphonenumber-js/max/metadata';
 import { FailureType } from '../failures';
+import { crisisLines } from './crisis-lines';
 import { describeType, quote } from './describe';
 import { shortNumberTable } from './short-numbers.generated';
 
@@ -18,12 +19,32 @@ const neverCalled = 'emergency, short-code and premium-rate numbers are never ca
 
 const shortNumberKinds = ['emergency', 'expandedEmergency', 'premium'] as const;
 const emergencyKinds = ['emergency', 'expandedEmergency'] as const;
+// Digits given with a "+" are read as local numbers only against emergency numbers ("+112", "+911"): crisis patterns
+// are longer and collide with real prefixes (the Faroes' 181x would make "+1811" a crisis line in FO).
+const emergencyKindsOfE164 = ['emergency'] as const;
 type ShortNumberKind = (typeof shortNumberKinds)[number];
 
 const kindDescriptions: Record<ShortNumberKind, string> = {
   emergency: 'an emergency number',
   expandedEmergency: 'an emergency or crisis line',
   premium: 'a premium-rate short code',
+};
+
+const crisisLinesByDigits = new Map(crisisLines.map((line) => [line.e164.slice(1), line]));
+
+const nanp = 'the US and Canada (NANP)';
+// N11 codes are dialled alike everywhere on +1, so "+1211" belongs to no one territory. They are looked up before the
+// short-number table, which lists them territory by territory: its first match would name BB (whose 211 is police).
+const nanpServiceCodes: Readonly<Record<string, { kind: string; service: string }>> = {
+  '211': { kind: 'an N11 service code', service: 'community information and referral' },
+  '311': { kind: 'an N11 service code', service: 'non-emergency city services' },
+  '411': { kind: 'an N11 service code', service: 'directory assistance' },
+  '511': { kind: 'an N11 service code', service: 'traffic and travel information' },
+  '611': { kind: 'an N11 service code', service: 'telephone repair service' },
+  '711': { kind: 'an N11 service code', service: 'the relay service for deaf and hard-of-hearing callers' },
+  '811': { kind: 'an N11 service code', service: 'utility locating (US) and health advice (Canada)' },
+  '911': { kind: kindDescriptions.emergency, service: 'police, fire and ambulance' },
+  '988': { kind: kindDescriptions.expandedEmergency, service: 'suicide and mental-health crisis support' },
 };
 
 const territoriesByCallingCode = new Map<string, readonly string[]>([
@@ -54,8 +75,8 @@ for (const territory of territoriesInOrder) {
 }
 
 /**
- * Decides whether `value` is a number that may be called: E.164 exactly, not an emergency number, short code or
- * premium-rate number of any territory, and a number that can exist. Never throws.
+ * Decides whether `value` is a number that may be called: E.164 exactly, not a crisis line, emergency number, short
+ * code or premium-rate number of any territory, and a number that can exist. Never throws.
  */
 export function checkPhoneNumber(value: unknown): PhoneNumberVerdict {
   if (value === undefined) {
@@ -94,19 +115,33 @@ function findForbiddenReason(digits: string, isE164: boolean): string | undefine
   const forbidden = (kind: ShortNumberKind, territory: string) =>
     `${kindDescriptions[kind]} in ${territory}: ${neverCalled}`;
 
-  // The national part, in every territory that shares the calling code: +44 999 is GB's (and Jersey's) 999.
+  // Full-length crisis lines by their exact digits, typed with or without the "+".
+  const crisisLine = crisisLinesByDigits.get(digits);
+  if (crisisLine) {
+    const { kind, service, territory } = crisisLine;
+    return `a ${kind} (${service}, ${territory}): crisis and emergency lines are never called.`;
+  }
+
   const callingCode = [1, 2, 3].map((length) => digits.slice(0, length)).find((c) => territoriesByCallingCode.has(c));
   const nationalNumber = digits.slice(callingCode?.length ?? digits.length);
+  // An N11 code as +1 N11, or as the three digits alone ("211" is also South Sudan's calling code).
+  const n11 = callingCode === '1' ? nationalNumber : isE164 ? undefined : digits;
+  const serviceCode = n11 === undefined ? undefined : nanpServiceCodes[n11];
+  if (serviceCode) return `${serviceCode.kind} in ${nanp}, for ${serviceCode.service}: ${neverCalled}`;
+
+  // The national part, in every territory that shares the calling code: +44 999 is GB's (and Jersey's) 999.
   for (const territory of territoriesByCallingCode.get(callingCode ?? '') ?? []) {
     const patterns = shortNumberPatterns.get(territory);
     const kind = shortNumberKinds.find((k) => patterns?.[k]?.test(nationalNumber));
     if (kind) return forbidden(kind, territory);
   }
 
-  // The digits as dialled, in any territory: "112" is an emergency number wherever the caller happens to be.
-  for (const [territory, patterns] of shortNumberPatterns) {
-    const kind = emergencyKinds.find((k) => patterns[k]?.test(digits));
-    if (kind) return forbidden(kind, territory);
+  // The digits as dialled, in any territory: "112" is an emergency number wherever the caller happens to be. A
+  // territory where they are an emergency number is named before one where they are only a crisis line.
+  for (const kind of isE164 ? emergencyKindsOfE164 : emergencyKinds) {
+    for (const [territory, patterns] of shortNumberPatterns) {
+      if (patterns[kind]?.test(digits)) return forbidden(kind, territory);
+    }
   }
 
   if (!isE164) return undefined;
