@@ -633,6 +633,7 @@ describe('faults API', () => {
     await read(sim, 'cl_missing');
     expect(sim.stats()).toEqual({
       creates: 1,
+      duplicateKeyCreates: 0,
       createRequests: 2,
       getRequests: 2,
       byStatus: { 200: 1, 202: 1, 401: 1, 404: 1 },

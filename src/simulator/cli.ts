@@ -1,4 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { hostileBehaviours, type Hostility } from './hostile';
+import { idempotencyModes, type IdempotencyMode } from './idempotency';
 import { startSimulator } from './index';
 
 function port(value: string): number {
@@ -31,6 +33,19 @@ function rateLimit(value: string): { limit: number; windowMs: number } {
   return { limit, windowMs: seconds * 1000 };
 }
 
+/** `all`, or behaviour names separated by commas. */
+function hostile(value: string): Hostility | 'all' {
+  if (value === 'all') return 'all';
+  const names = value.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !(hostileBehaviours as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(
+      `Unknown behaviour ${unknown.join(', ')}; expected "all" or some of ${hostileBehaviours.join(', ')}.`,
+    );
+  }
+  return Object.fromEntries(names.map((name) => [name, true]));
+}
+
 const program = new Command('simulator')
   .description('Serve the AgentPhone API locally, with scenarios chosen by magic numbers.')
   .addOption(new Option('--port <port>', 'port to listen on').env('SIMULATOR_PORT').argParser(port).default(8787))
@@ -45,6 +60,19 @@ const program = new Command('simulator')
     new Option('--rate-limit <N/SECONDS>', 'accepted creates per window')
       .argParser(rateLimit)
       .default(rateLimit('10/60'), '10/60'),
+  )
+  .addOption(
+    new Option('--idempotency <mode>', 'honour Idempotency-Key, or ignore it as an API without it would')
+      .choices(idempotencyModes)
+      .default('honour'),
+  )
+  .addOption(
+    new Option(
+      '--hostile <behaviours>',
+      `hostile responses: "all" or a comma-separated list of ${hostileBehaviours.join(', ')}`,
+    )
+      .argParser(hostile)
+      .default({}, 'none'),
   );
 
 async function main(): Promise<void> {
@@ -56,6 +84,8 @@ async function main(): Promise<void> {
     progress: 'polls' | 'time';
     timeScale: number;
     rateLimit: { limit: number; windowMs: number };
+    idempotency: IdempotencyMode;
+    hostile: Hostility | 'all';
   }>();
   const simulator = await startSimulator({ ...options, log: (line) => console.log(line) });
   const stop = (): void => {

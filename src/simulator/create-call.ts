@@ -31,7 +31,8 @@ export async function createCall(state: SimulatorState, exchange: Exchange): Pro
   // A replay answers before the rate limit and credit checks: it uses neither a slot nor a credit.
   const fingerprint = fingerprintOf(input);
   const key = exchange.idempotencyKey;
-  const known = key === undefined ? undefined : state.idempotencyKeys.lookup(key, fingerprint, state.config.now());
+  const honoured = key !== undefined && state.idempotency === 'honour';
+  const known = honoured ? state.idempotencyKeys.lookup(key, fingerprint, state.config.now()) : undefined;
   if (known?.kind === 'conflict') {
     return error(409, 'conflict', 'This Idempotency-Key was used with a different body. Use a new key for a new call.');
   }

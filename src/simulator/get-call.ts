@@ -1,4 +1,5 @@
 import { summaryOf, transcriptOf } from './content';
+import { hostileCallFields } from './hostile';
 import {
   htmlError,
   json,
@@ -58,14 +59,18 @@ function callData(state: SimulatorState, call: CallRecord, origin: string) {
   const base = { call_id: call.callId, status, created_at: isoOf(call) };
   const { ending } = behaviourOf(call.scenario);
   if (status !== 'completed' || ending?.status !== 'completed') return base;
-  return {
-    ...base,
-    outcome: ending.outcome,
+  const fields = {
+    outcome: ending.outcome as string,
     ...(enriched && {
       summary: summaryOf(call.input, ending.outcome),
       transcript: transcriptOf(call.input, ending.outcome),
     }),
-    recording_url: `${origin}/recordings/${call.callId}.wav`,
+    // Encoded: a hostile call id can hold any character.
+    recording_url: `${origin}/recordings/${encodeURIComponent(call.callId)}.wav`,
+  };
+  return {
+    ...base,
+    ...hostileCallFields(state.hostility, state.config.apiKey, fields),
     duration_seconds: state.config.durationSeconds,
   };
 }

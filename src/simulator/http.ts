@@ -2,8 +2,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** What a handler answers. Handlers return replies instead of writing, so faults can replace them afterwards. */
 export type Reply =
-  | { readonly kind: 'send'; readonly status: number; readonly headers: Record<string, string>; readonly body: Buffer }
+  | {
+      readonly kind: 'send';
+      readonly status: number;
+      readonly headers: Record<string, string>;
+      readonly body: Buffer;
+      /** What an error body says, so hostile responses can rewrite it. */
+      readonly error?: { readonly code: ErrorCode; readonly message: string };
+    }
   | { readonly kind: 'reset' };
+
+export type SentReply = Extract<Reply, { kind: 'send' }>;
 
 /** One request as the handlers see it. */
 export interface Exchange {
@@ -20,12 +29,17 @@ export interface Exchange {
 export type ErrorCode =
   'invalid_input' | 'unauthorized' | 'insufficient_credits' | 'rate_limited' | 'not_found' | 'conflict' | 'internal';
 
-export function json(status: number, value: unknown, headers: Record<string, string> = {}): Reply {
+export function json(status: number, value: unknown, headers: Record<string, string> = {}): SentReply {
   return raw(status, 'application/json', JSON.stringify(value), headers);
 }
 
-export function error(status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): Reply {
-  return json(status, { error: { code, message } }, headers);
+export function error(
+  status: number,
+  code: ErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+): SentReply {
+  return { ...json(status, { error: { code, message } }, headers), error: { code, message } };
 }
 
 export function raw(
@@ -33,7 +47,7 @@ export function raw(
   contentType: string,
   body: string | Buffer,
   headers: Record<string, string> = {},
-): Reply {
+): SentReply {
   return { kind: 'send', status, headers: { 'Content-Type': contentType, ...headers }, body: Buffer.from(body) };
 }
 

@@ -7,6 +7,15 @@ interface Remembered {
   readonly expiresAt: number;
 }
 
+/**
+ * `honour`: a key that created a call gets that call back for 24 h (409 with another body).
+ * `ignore`: the header is ignored, as by an API without idempotency, so every create that passes the checks
+ * creates a call: a client's retry dials the number again.
+ */
+export type IdempotencyMode = 'honour' | 'ignore';
+
+export const idempotencyModes: readonly IdempotencyMode[] = ['honour', 'ignore'];
+
 export type KeyLookup = { kind: 'new' } | { kind: 'replay'; callId: string } | { kind: 'conflict' };
 
 /**

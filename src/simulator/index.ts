@@ -1,6 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Faults } from './faults';
+import { hostileSetOf, type Hostility } from './hostile';
+import { idempotencyModes, type IdempotencyMode } from './idempotency';
 import { defaultDurations, lifecycleOf, type CallStatus, type Durations, type Progress } from './lifecycle';
 import type { Scenario } from './scenarios';
 import { createListener } from './server';
@@ -10,6 +12,9 @@ export { magicNumbers } from './scenarios';
 export type { Scenario } from './scenarios';
 export type { CallStatus, Durations, Progress } from './lifecycle';
 export type { Fault, FaultKind, Faults } from './faults';
+export { controlSequence, hostileBehaviours, hugeErrorBytes } from './hostile';
+export type { HostileBehaviour, Hostility } from './hostile';
+export type { IdempotencyMode } from './idempotency';
 export type { RequestLogEntry, SimulatorStats } from './state';
 
 export interface SimulatorOptions {
@@ -35,6 +40,19 @@ export interface SimulatorOptions {
    * @default { queuedMs: 3000, dialingMs: 5000, inProgressMs: 26000 }
    */
   durations?: Partial<Durations>;
+  /**
+   * `honour`: an `Idempotency-Key` that created a call gets that call back for 24 h, or 409 with another body.
+   * `ignore`: the header is ignored, as by an API without idempotency: every create that passes the checks
+   * creates a call, and `stats().duplicateKeyCreates` counts those whose key had already created one.
+   * @default 'honour'
+   */
+  idempotency?: IdempotencyMode;
+  /**
+   * Hostile responses, each behaviour switched on by name, or `'all'`: keys echoed in errors, headers, call ids and
+   * call fields; formula and control-character ids and fields; 1 MiB errors. See {@link Hostility}.
+   * @default {} (friendly)
+   */
+  hostile?: Hostility | 'all';
   /** How long the `slowCreate` number's create response waits, in wall-clock ms (not scaled). @default 5000 */
   slowCreateMs?: number;
   /** The sim clock, for timestamps, `time` progress, the rate window and idempotency keys. @default Date.now */
@@ -73,10 +91,18 @@ export interface Simulator {
   /** Until `releaseCreates()` or for `ms` (wall clock), creates still create their call but their responses wait. */
   holdCreates(ms: number): void;
   releaseCreates(): void;
+  /** From the next request on; `reset()` goes back to the start option. */
+  setIdempotency(mode: IdempotencyMode): void;
+  /** Replaces the hostile behaviours from the next request on (`{}`: friendly); `reset()` goes back to the start option. */
+  setHostile(hostile: Hostility | 'all'): void;
   stats(): SimulatorStats;
+  /** Calls created per `to_phone_number`: every one of them would have dialed the number. */
+  dialsByNumber(): Record<string, number>;
+  /** The numbers dialed more than once, with their counts: `{}` when no number was dialed twice. */
+  redialedNumbers(): Record<string, number>;
   /**
    * Forgets calls, the request log, faults, idempotency keys, the rate window and stats;
-   * credits go back to the start.
+   * credits, idempotency and hostile behaviours go back to the start.
    */
   reset(): void;
   /** Closes keep-alive connections too and ends every held response. */
@@ -85,6 +111,16 @@ export interface Simulator {
 
 function check(condition: boolean, message: string): void {
   if (!condition) throw new RangeError(`simulator: ${message}`);
+}
+
+function checkIdempotency(mode: IdempotencyMode): void {
+  check(idempotencyModes.includes(mode), `idempotency must be one of ${idempotencyModes.join(', ')}`);
+}
+
+function dialsByNumber(calls: readonly { readonly input: { readonly to_phone_number: string } }[]) {
+  const dials: Record<string, number> = {};
+  for (const { input } of calls) dials[input.to_phone_number] = (dials[input.to_phone_number] ?? 0) + 1;
+  return dials;
 }
 
 function isCredits(n: number): boolean {
@@ -102,6 +138,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     timeScale = 1,
     durations = {},
     slowCreateMs = 5000,
+    idempotency = 'honour',
+    hostile = {},
     now = Date.now,
     log,
   } = options;
@@ -110,6 +148,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   check(rateLimit.limit >= 1 && rateLimit.windowMs > 0, 'rateLimit needs limit >= 1 and windowMs > 0');
   check(timeScale > 0 && Number.isFinite(timeScale), 'timeScale must be a positive number');
   check(slowCreateMs >= 0, 'slowCreateMs must not be negative');
+  checkIdempotency(idempotency);
   const fullDurations = { ...defaultDurations, ...durations };
 
   const state = new SimulatorState({
@@ -119,6 +158,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     lifecycle: lifecycleOf(progress, fullDurations, timeScale),
     durationSeconds: Math.round(fullDurations.inProgressMs / 1000),
     slowCreateMs,
+    idempotency,
+    hostility: hostileSetOf(hostile),
     now,
     log,
   });
@@ -159,7 +200,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     faults: state.faults,
     holdCreates: (ms) => state.waits.hold(ms),
     releaseCreates: () => state.waits.release(),
+    setIdempotency: (mode) => {
+      checkIdempotency(mode);
+      state.idempotency = mode;
+    },
+    setHostile: (next) => {
+      state.hostility = hostileSetOf(next);
+    },
     stats: () => structuredClone(state.stats),
+    dialsByNumber: () => dialsByNumber(state.calls.all()),
+    redialedNumbers: () =>
+      Object.fromEntries(Object.entries(dialsByNumber(state.calls.all())).filter(([, dials]) => dials > 1)),
     reset: () => state.reset(),
     close: () => {
       closing ??= new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener } from 'node:http';
 import { createCall } from './create-call';
 import type { FaultKind } from './faults';
 import { getCall } from './get-call';
+import { hostileReply } from './hostile';
 import {
   error,
   htmlError,
@@ -29,11 +30,20 @@ function routeOf(method: string, path: string): Route {
   if (method === 'POST' && path === '/api/v1/calls') return { kind: 'create' };
   if (method !== 'GET') return { kind: 'unknown' };
   const callId = /^\/api\/v1\/calls\/([^/]+)$/.exec(path)?.[1];
-  if (callId !== undefined) return { kind: 'get', callId };
+  if (callId !== undefined) return { kind: 'get', callId: decoded(callId) };
   const recordingId = /^\/recordings\/([^/]+)\.wav$/.exec(path)?.[1];
-  if (recordingId !== undefined) return { kind: 'recording', callId: recordingId };
+  if (recordingId !== undefined) return { kind: 'recording', callId: decoded(recordingId) };
   if (path === '/healthz') return { kind: 'health' };
   return { kind: 'unknown' };
+}
+
+/** Path segments arrive percent-encoded, and hostile call ids need it; a malformed escape is taken as it is. */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 const faultReplies: Record<Exclude<FaultKind, 'delay'>, () => Reply> = {
@@ -53,7 +63,7 @@ export function createListener(state: SimulatorState): RequestListener {
       },
       (cause: unknown) => {
         // Only a bug or a client that vanished mid-body gets here; answer what a real API would.
-        state.config.log?.(`simulator error on ${req.method} ${req.url}: ${String(cause)}`);
+        state.log(`simulator error on ${req.method} ${req.url}: ${String(cause)}`);
         if (!res.headersSent) send(res, serverError(500));
       },
     );
@@ -72,7 +82,10 @@ async function handle(state: SimulatorState, req: IncomingMessage) {
     origin: `http://${req.headers.host ?? `${req.socket.localAddress}:${req.socket.localPort}`}`,
     notes: route.kind === 'get' ? { callId: route.callId } : {},
   };
-  const reply = await replyTo(state, route, exchange);
+  const answer = await replyTo(state, route, exchange);
+  // Only the API's own routes turn hostile; the key echoed is whatever the request sent.
+  const api = route.kind === 'create' || route.kind === 'get';
+  const reply = api ? hostileReply(state.hostility, answer, headerOf(req, 'x-api-key')) : answer;
   const entry = {
     at,
     method,

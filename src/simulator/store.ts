@@ -18,9 +18,16 @@ export interface CallRecord {
 export class CallStore {
   readonly #calls = new Map<string, CallRecord>();
 
-  create(input: CreateCallInput, scenario: Scenario, createdAt: number, idempotencyKey?: string): CallRecord {
+  /** `idOf` turns a random part into the call id, e.g. `cl_<random>`. */
+  create(
+    input: CreateCallInput,
+    scenario: Scenario,
+    createdAt: number,
+    idempotencyKey: string | undefined,
+    idOf: (random: string) => string,
+  ): CallRecord {
     const call: CallRecord = {
-      callId: `cl_${randomBytes(8).toString('hex')}`,
+      callId: idOf(randomBytes(8).toString('hex')),
       scenario,
       input,
       createdAt,
