@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { addCampaignCommands } from './campaign/cli';
 import { CallInputError, callFailureOf, startCall, waitForCall } from './client';
 import { ConfigError, loadClientConfig } from './config';
@@ -23,7 +23,7 @@ export function buildProgram(): Command {
     .requiredOption('--objective <text>', 'what the agent should achieve on the call')
     .option('--business-name <name>', 'name of the business being called')
     .option('--website <url>', 'website the agent reads for context before calling')
-    .option('--id <workflowId>', 'workflow id; starting the same id twice never places a second call')
+    .option('--id <workflowId>', 'workflow id; starting the same id twice never places a second call', workflowIdOption)
     .addOption(new Option('--poll-interval <duration>', 'override the 10s poll interval (demos only)').hideHelp())
     .addOption(new Option('--call-timeout <duration>', 'override the 5m call timeout (demos only)').hideHelp())
     .option('--no-wait', 'print the workflow id and return at once')
@@ -119,7 +119,11 @@ function output(json = false) {
   }
   return {
     started: (workflowId: string, existing: boolean) =>
-      console.log(existing ? `Workflow ${workflowId} exists already: following it (no new call placed).` : `Started workflow ${workflowId}`),
+      console.log(
+        existing
+          ? `Workflow ${workflowId} exists already: following it (no new call placed).`
+          : `Started workflow ${workflowId}`,
+      ),
     state: (state: CallState) =>
       console.log(
         `  ${state.phase}${state.lastStatus ? ` · status ${state.lastStatus}` : ''}${state.polls ? ` · ${state.polls} poll(s)` : ''}${state.callId ? ` · ${state.callId}` : ''}`,
@@ -145,6 +149,24 @@ function indent(text: string): string {
     .join('\n');
 }
 
+/** A workflow id as Temporal accepts it: 1–1000 characters, none of them a control character. */
+export function workflowIdOption(value: string): string {
+  // eslint-disable-next-line no-control-regex -- a control character in an id prints as something else
+  if (!value.trim() || [...value].length > 1000 || /[\u0000-\u001f\u007f-\u009f]/.test(value)) {
+    throw new InvalidArgumentError('1–1000 characters, without control characters.');
+  }
+  return value;
+}
+
+/** Temporal could not be reached: the address or the credentials are wrong, or the server is down. */
+function isConnectionError(error: unknown): error is Error {
+  const text =
+    error instanceof Error ? `${error.message} ${String((error.cause as Error | undefined)?.message ?? '')}` : '';
+  return /Failed to connect before the deadline|UNAVAILABLE|ECONNREFUSED|ENOTFOUND|Name resolution failed|connection refused/i.test(
+    text,
+  );
+}
+
 export async function main(argv = process.argv): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
@@ -155,8 +177,17 @@ export async function main(argv = process.argv): Promise<void> {
     } else if (error && typeof error === 'object' && 'exitCode' in error && 'code' in error) {
       // commander has printed its own message (missing option, --help).
       process.exitCode = (error as { exitCode: number }).exitCode === 0 ? 0 : exitCode.badInput;
+    } else if (isConnectionError(error)) {
+      const address = process.env.TEMPORAL_ADDRESS || 'localhost:7233 (the default)';
+      console.error(
+        `Cannot reach Temporal at ${address}: ${error.message}. Check TEMPORAL_ADDRESS (and TEMPORAL_API_KEY, TLS).`,
+      );
+      process.exitCode = exitCode.badInput;
     } else {
-      console.error(error);
+      // Unexpected: the message, not a stack trace; the stack only when asked for.
+      console.error(
+        process.env.AGENTPHONE_DEBUG ? error : `Error: ${error instanceof Error ? error.message : String(error)}`,
+      );
       process.exitCode = 1;
     }
   }
