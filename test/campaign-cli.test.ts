@@ -170,7 +170,7 @@ describe('campaign commands against a real dev server and worker', () => {
       expect(rows[1]?.id).toBe('crm-42');
       for (const row of rows) {
         expect(row.call_id).toMatch(/^cl_/);
-        expect(row.child_workflow_id).toBe(`${id}-${row.key}`);
+        expect(row.child_workflow_id).toBe(`${id}/${row.key}`);
       }
       expect(rows.filter((r) => r.outcome).every((r) => r.summary)).toBe(true);
       expect(new Set(rows.map((r) => r.call_id)).size).toBe(4);

@@ -6,7 +6,9 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { durationMs } from '../workflows/campaign-settings';
+import { createsPerWindow } from '../agentphone/contract';
 import { ConfigError, loadClientConfig } from '../config';
+import { stripControls } from '../redact';
 import { resolveTiming } from '../timing-check';
 import type { callCampaignWorkflow } from '../workflows';
 import {
@@ -31,7 +33,14 @@ import {
   reportCsv,
   TargetsMismatchError,
 } from './report';
-import { isTimeZone, readTargetsCsv, summarize, TargetsFileError, type TargetRefusal } from './targets';
+import {
+  isTimeZone,
+  maxTargetsFileBytes,
+  readTargetsCsv,
+  summarize,
+  TargetsFileError,
+  type TargetRefusal,
+} from './targets';
 
 /** Exit codes: 0 ok, 1 a failure at the server (or of the campaign), 2 bad input or a refused decision. */
 const exitCode = { ok: 0, failed: 1, badInput: 2 } as const;
@@ -50,14 +59,15 @@ export function addCampaignCommands(program: Command): void {
     .description('Check a CSV file of targets, then start a campaign that waits for approval.')
     .requiredOption(
       '--file <path>',
-      'CSV file of targets (UTF-8; columns to_phone_number, objective[, business_name, website, timezone, id])',
+      `CSV file of targets (UTF-8, at most ${maxTargetsFileBytes / 1024 / 1024} MB; ` +
+        'columns to_phone_number, objective[, business_name, website, timezone, id])',
     )
     .option('--name <text>', 'campaign name, shown in the Web UI and the id (default: the file name)')
     .option('--max-concurrent <n>', 'calls in progress at once (default 5)', integer(1, 1000))
     .option(
       '--calls-per-minute <n>',
-      'calls created in any 60 s window (default 10, the API limit)',
-      integer(1, 10_000),
+      `calls created in any 60 s window (default ${createsPerWindow}, the API limit)`,
+      integer(1, createsPerWindow, `the AgentPhone API creates at most ${createsPerWindow} calls a minute per key`),
     )
     .option('--pilot <n>', 'dial this many, then wait for a second approval with their outcomes', integer(1, 10_000))
     .option(
@@ -173,8 +183,10 @@ async function startCampaign(opts: StartOptions): Promise<number> {
     checked = await readTargetsCsv(path);
   } catch (error) {
     if (!(error instanceof TargetsFileError)) throw error;
+    // File-level refusals name the path already; line-level ones do not.
+    const shownPath = stripControls(path);
     return out.badInput({
-      message: `${path}: ${error.message}`,
+      message: error.message.startsWith(shownPath) ? error.message : `${shownPath}: ${error.message}`,
       ...(error.line ? { line: error.line } : {}),
       started: false,
     });
@@ -187,7 +199,7 @@ async function startCampaign(opts: StartOptions): Promise<number> {
     Number.POSITIVE_INFINITY,
   );
   if (checked.valid.length === 0) {
-    const message = `${path}: no row can be called (${plural(checked.rows, 'row')}, ${checked.refusals.length} refused).`;
+    const message = `${field(path)}: no row can be called (${plural(checked.rows, 'row')}, ${checked.refusals.length} refused).`;
     return out.badInput({ message, refusals: checked.refusals, started: false });
   }
 
@@ -251,7 +263,7 @@ async function previewCampaign(id: string, opts: { all?: boolean; json?: boolean
       refusalsComplete = targets.source !== 'inline' || refusals.length === (validation?.refused ?? 0);
     }
     if (opts.json) {
-      console.log(JSON.stringify({ ...progress, refusals, refusalsComplete }));
+      console.log(jsonText({ ...progress, refusals, refusalsComplete }));
       return exitCode.ok;
     }
     printPreview(progress, refusals, refusalsComplete);
@@ -292,18 +304,18 @@ function decide(action: DecisionName) {
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError) {
           // The campaign's validator refused the decision: nothing was recorded.
-          console.error(`Refused: ${error.cause?.message ?? error.message}`);
+          console.error(`Refused: ${stripControls(error.cause?.message ?? error.message)}`);
           return exitCode.badInput;
         }
         if (error instanceof WorkflowNotFoundError) return explainClosed(handle, action);
         throw error;
       }
-      if (opts.json) console.log(JSON.stringify(progress));
+      if (opts.json) console.log(jsonText(progress));
       else {
-        console.log(`${pastTense[action]} by ${by}: campaign ${id} is ${describeState(progress)}.`);
+        console.log(`${pastTense[action]} by ${field(by)}: campaign ${field(id)} is ${describeState(progress)}.`);
         console.log(`  ${countsLine(progress.counts)}`);
         if (progress.state === 'running' || progress.state === 'paused')
-          console.log(`Follow it: ${cli} status ${id} --watch`);
+          console.log(`Follow it: ${cli} status ${field(id)} --watch`);
       }
       return exitCode.ok;
     });
@@ -314,7 +326,7 @@ async function showStatus(id: string, opts: { watch?: boolean; json?: boolean })
     const handle: CampaignHandle = client.workflow.getHandle(id);
     if (!opts.watch) {
       const { progress } = await campaignProgress(handle);
-      if (opts.json) console.log(JSON.stringify(progress));
+      if (opts.json) console.log(jsonText(progress));
       else printStatus(progress);
       return exitCode.ok;
     }
@@ -326,16 +338,16 @@ async function showReport(id: string, opts: { csv?: string; json?: boolean }): P
   return withClient(async (client) => {
     const report = await campaignReport(client, id);
     if (opts.json) {
-      console.log(JSON.stringify(report));
+      console.log(jsonText(report));
       return exitCode.ok;
     }
     if (opts.csv) {
       const file = resolve(opts.csv);
       await writeFile(file, reportCsv(report.targets));
-      console.log(`Wrote ${report.targets.length} rows to ${file}`);
+      console.log(`Wrote ${report.targets.length} rows to ${field(file)}`);
     }
     console.log(
-      `Campaign ${report.name} (${report.campaignId}): ${report.state}${report.closed ? '' : ' (still running)'}`,
+      `Campaign ${field(report.name)} (${field(report.campaignId)}): ${field(report.state)}${report.closed ? '' : ' (still running)'}`,
     );
     console.log(`  ${countsLine(report.counts)}`);
     if (!opts.csv) printRows(report.targets);
@@ -369,7 +381,7 @@ async function watch(handle: CampaignHandle, json: boolean): Promise<number> {
   void result.then(() => (ended = true));
   let last = '';
   const show = (p: CampaignProgress) => {
-    const text = json ? JSON.stringify(p) : progressLine(p, tty);
+    const text = json ? jsonText(p) : progressLine(p, tty);
     if (text === last) return;
     last = text;
     if (tty) process.stdout.write(`\r${fit(text)}\x1b[K`);
@@ -417,13 +429,13 @@ function printer(json = false) {
   if (json) {
     return {
       badInput: (failure: BadInput) => {
-        console.log(JSON.stringify({ failure: { type: 'InvalidInput', ...failure } }));
+        console.log(jsonText({ failure: { type: 'InvalidInput', ...failure } }));
         return exitCode.badInput;
       },
       started: ({ workflowId, name, path, input, inspection, withoutZone }: StartedReport) => {
         const { sourceHash: _, ...checked } = inspection;
         console.log(
-          JSON.stringify({
+          jsonText({
             workflowId,
             name,
             targetsCsvPath: path,
@@ -440,27 +452,28 @@ function printer(json = false) {
     badInput: (failure: BadInput) => {
       if (failure.refusals?.length) {
         console.error('Refused (never called):');
-        for (const r of failure.refusals) console.error(`  ${where(r)}: ${r.reason}: ${r.message}`);
+        for (const r of failure.refusals) console.error(refusalLine(r));
       }
-      console.error(`${failure.message}\nNothing was started.`);
+      console.error(`${field(failure.message)}\nNothing was started.`);
       return exitCode.badInput;
     },
     started: ({ workflowId, path, input, inspection, withoutZone }: StartedReport) => {
       console.log(
-        `Checked ${path}: ${plural(inspection.rows, 'row')}, ${inspection.valid} valid, ${inspection.refused} refused`,
+        `Checked ${field(path)}: ${plural(inspection.rows, 'row')}, ${inspection.valid} valid, ${inspection.refused} refused`,
       );
       if (inspection.refused) {
         console.log('Refused (never called):');
-        for (const r of inspection.refusals) console.log(`  ${where(r)}: ${r.reason}: ${r.message}`);
+        for (const r of inspection.refusals) console.log(refusalLine(r));
       }
-      console.log(`\nStarted campaign ${workflowId}`);
+      const id = field(workflowId);
+      console.log(`\nStarted campaign ${id}`);
       console.log(`  valid targets   ${inspection.valid}`);
       console.log(
         `  refused         ${inspection.refused}${inspection.refused ? ` (${byReason(inspection.refusedByReason)})` : ''}`,
       );
       console.log(`  credits needed  ${inspection.valid} (one a call)`);
       console.log(
-        `  pace            ${input.callsPerMinute ?? 10} calls a minute, ${input.maxConcurrentCalls ?? 5} at a time`,
+        `  pace            ${input.callsPerMinute ?? createsPerWindow} calls a minute, ${input.maxConcurrentCalls ?? 5} at a time`,
       );
       if (input.pilotCalls) console.log(`  pilot           ${input.pilotCalls} calls, then a second approval`);
       if (input.callingWindow) {
@@ -470,13 +483,8 @@ function printer(json = false) {
         );
       }
       console.log(
-        `  approval        within ${input.approval?.timeout ?? '24h'}, by ${input.approval?.approvers?.join(' or ') ?? 'anyone'}`,
+        `  approval        within ${input.approval?.timeout ?? '24h'}, by ${input.approval?.approvers?.map(field).join(' or ') ?? 'anyone'}`,
       );
-      if ((input.callsPerMinute ?? 10) > 10) {
-        console.log(
-          `\nNote: the AgentPhone API allows 10 creates a minute per key; above that it answers 429 and the campaign slows down.`,
-        );
-      }
       if (withoutZone) {
         console.log(
           `\nWarning: no timezone for ${plural(withoutZone, 'valid target')}: they are skipped (never dialed blind) ` +
@@ -484,16 +492,17 @@ function printer(json = false) {
         );
       }
       console.log(`\nNothing is dialed until someone approves:`);
-      console.log(`  ${cli} preview ${workflowId}`);
-      console.log(`  ${cli} approve ${workflowId} --by <your name> [--comment …]`);
-      console.log(`  ${cli} reject ${workflowId} --by <your name> --reason …`);
+      console.log(`  ${cli} preview ${id}`);
+      console.log(`  ${cli} approve ${id} --by <your name> [--comment …]`);
+      console.log(`  ${cli} reject ${id} --by <your name> --reason …`);
     },
   };
 }
 
 function printPreview(p: CampaignProgress, refusals: TargetRefusal[], complete: boolean): void {
   const v = p.validation;
-  console.log(`Campaign ${p.name} (${p.campaignId}): ${describeState(p)}`);
+  const id = field(p.campaignId);
+  console.log(`Campaign ${field(p.name)} (${id}): ${describeState(p)}`);
   if (p.state === 'validating') {
     console.log('  The workers are still checking the targets: run preview again in a moment.');
     return;
@@ -511,24 +520,25 @@ function printPreview(p: CampaignProgress, refusals: TargetRefusal[], complete: 
     const { pending: _p, in_flight: _f, ...concluded } = p.pilot.counts ?? {};
     const done = p.pilot.counts ? `; so far ${countsLine(concluded)}` : '';
     console.log(`  pilot           ${p.pilot.calls} calls, then a second approval${done}`);
-    if (p.gate === 'pilot') console.log(`                  the pilot calls, one by one: ${cli} report ${p.campaignId}`);
+    if (p.gate === 'pilot') console.log(`                  the pilot calls, one by one: ${cli} report ${id}`);
   }
-  if (p.approvalDeadline) console.log(`  decide by       ${p.approvalDeadline} (${fromNow(p.approvalDeadline)})`);
+  if (p.approvalDeadline)
+    console.log(`  decide by       ${field(p.approvalDeadline)} (${fromNow(p.approvalDeadline)})`);
   if (refusals.length) {
     console.log('Refused (never called):');
-    for (const r of refusals) console.log(`  ${where(r)}: ${r.reason}: ${r.message}`);
-    if (!complete) console.log(`  … ${(v?.refused ?? 0) - refusals.length} more: ${cli} preview ${p.campaignId} --all`);
+    for (const r of refusals) console.log(refusalLine(r));
+    if (!complete) console.log(`  … ${(v?.refused ?? 0) - refusals.length} more: ${cli} preview ${id} --all`);
   }
   if (p.state === 'awaiting_approval') {
-    console.log(`\n${cli} approve ${p.campaignId} --by <your name> [--comment …]`);
-    console.log(`${cli} reject ${p.campaignId} --by <your name> --reason …`);
+    console.log(`\n${cli} approve ${id} --by <your name> [--comment …]`);
+    console.log(`${cli} reject ${id} --by <your name> --reason …`);
   }
 }
 
 function printStatus(p: CampaignProgress): void {
   const total = sum(p.counts);
   const concluded = total - p.counts.pending - p.counts.in_flight;
-  console.log(`Campaign ${p.name} (${p.campaignId}): ${describeState(p)}`);
+  console.log(`Campaign ${field(p.name)} (${field(p.campaignId)}): ${describeState(p)}`);
   console.log(
     `  targets   ${total} valid, ${concluded} concluded, ${p.counts.in_flight} in flight, ${p.counts.pending} pending`,
   );
@@ -539,8 +549,8 @@ function printStatus(p: CampaignProgress): void {
     `  credits   ${p.creditsNeeded ?? total} needed${p.creditsRemaining === undefined ? '' : `, ${p.creditsRemaining} left at the last call`}`,
   );
   console.log(`  pace      ${p.callsPerMinute} calls a minute, ${p.maxConcurrentCalls} at a time`);
-  if (p.eta) console.log(`  ETA       ${p.eta} (${fromNow(p.eta)})`);
-  if (p.approvalDeadline) console.log(`  decide by ${p.approvalDeadline} (${fromNow(p.approvalDeadline)})`);
+  if (p.eta) console.log(`  ETA       ${field(p.eta)} (${fromNow(p.eta)})`);
+  if (p.approvalDeadline) console.log(`  decide by ${field(p.approvalDeadline)} (${fromNow(p.approvalDeadline)})`);
   printDecisions(p.decisions);
 }
 
@@ -548,20 +558,24 @@ function printDecisions(decisions: Decision[]): void {
   if (!decisions.length) return;
   console.log('Decisions:');
   for (const d of decisions)
-    console.log(`  ${d.at}  ${d.action.padEnd(10)} ${d.by}${d.comment ? `: ${d.comment}` : ''}`);
+    console.log(
+      `  ${field(d.at)}  ${field(d.action).padEnd(10)} ${field(d.by)}${d.comment ? `: ${field(d.comment)}` : ''}`,
+    );
 }
 
 function printRows(rows: ReportRow[]): void {
-  const cells = rows.map((r) => [
-    String(r.line ?? ''),
-    r.key,
-    r.toPhoneNumber,
-    r.businessName ?? '',
-    r.state,
-    r.outcome ?? r.failure ?? '',
-    r.callId ?? '',
-    oneLine(r.summary ?? '', 60),
-  ]);
+  const cells = rows.map((r) =>
+    [
+      String(r.line ?? ''),
+      r.key,
+      r.toPhoneNumber,
+      r.businessName ?? '',
+      r.state,
+      r.outcome ?? r.failure ?? '',
+      r.callId ?? '',
+      oneLine(field(r.summary), 60),
+    ].map(field),
+  );
   const header = ['line', 'key', 'number', 'business', 'state', 'outcome', 'call id', 'summary'];
   const widths = header.map((h, i) => Math.min(40, Math.max(h.length, ...cells.map((c) => c[i]!.length))));
   const format = (c: string[]) =>
@@ -600,8 +614,8 @@ function countsLine(counts: Partial<CampaignProgress['counts']>): string {
 
 function describeState(p: CampaignProgress): string {
   if (p.state === 'awaiting_approval') return `awaiting ${p.gate === 'pilot' ? 'pilot ' : ''}approval`;
-  if (p.state === 'paused' && p.pauseReason) return `paused (${p.pauseReason.replace(/_/g, ' ')})`;
-  return p.state;
+  if (p.state === 'paused' && p.pauseReason) return `paused (${field(p.pauseReason).replace(/_/g, ' ')})`;
+  return field(p.state);
 }
 
 const pastTense: Record<DecisionName, string> = {
@@ -616,15 +630,40 @@ function where(r: TargetRefusal): string {
   return r.line !== undefined ? `line ${r.line}` : `item ${r.index}`;
 }
 
+function refusalLine(r: TargetRefusal): string {
+  return `  ${where(r)}: ${field(r.reason)}: ${field(r.message)}`;
+}
+
+/**
+ * A data field (a name, an id, a summary, a message) as a terminal shows it, on one line: without the control
+ * characters and escape sequences that could recolour, move the cursor or rewrite the screen.
+ */
+function field(value: string | number | undefined): string {
+  return stripControls(String(value ?? ''))
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/**
+ * JSON for a terminal: JSON.stringify escapes C0 controls but not C1 controls (U+009B starts an escape sequence on
+ * some terminals) nor bidi overrides; escaping them too keeps the text a parser reads identical.
+ */
+function jsonText(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 function byReason(counts: Record<string, number | undefined>): string {
   return Object.entries(counts)
-    .map(([reason, n]) => `${reason} ${n}`)
+    .map(([reason, n]) => `${field(reason)} ${n}`)
     .join(', ');
 }
 
 function fromNow(iso: string): string {
   const ms = Date.parse(iso) - Date.now();
-  if (!Number.isFinite(ms)) return iso;
+  if (!Number.isFinite(ms)) return field(iso);
   const minutes = Math.round(Math.abs(ms) / 60_000);
   const span =
     minutes < 1 ? 'under a minute' : minutes < 90 ? `${minutes}m` : `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
@@ -644,6 +683,16 @@ function fit(text: string): string {
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+/** The text printers, for tests that feed them hostile data. */
+export const textPrinters = {
+  started: printer(false).started,
+  badInput: printer(false).badInput,
+  preview: printPreview,
+  status: printStatus,
+  decisions: printDecisions,
+  rows: printRows,
+};
 
 // ---- connection and errors --------------------------------------------------------------------------------------------
 
@@ -667,14 +716,18 @@ function run<A extends unknown[]>(command: (...args: A) => Promise<number>) {
       if (error instanceof ConfigError) throw error; // the starter's main prints it, exit 2
       if (error instanceof WorkflowNotFoundError) {
         console.error(
-          `No campaign ${error.workflowId || ''} in this namespace: check the id (and TEMPORAL_NAMESPACE).`,
+          `No campaign ${field(error.workflowId || '')} in this namespace: check the id (and TEMPORAL_NAMESPACE).`,
         );
         process.exitCode = exitCode.badInput;
       } else if (error instanceof TargetsFileError || error instanceof TargetsMismatchError) {
-        console.error(`${error.message}\nRun this where the campaign's CSV file is at the path it was started with.`);
+        console.error(
+          `${stripControls(error.message)}\nRun this where the campaign's CSV file is at the path it was started with.`,
+        );
         process.exitCode = exitCode.badInput;
       } else if (error instanceof CampaignFailedError) {
-        console.error(`Campaign ${error.workflowId} ${error.status.toLowerCase()}: ${error.message}`);
+        console.error(
+          `Campaign ${field(error.workflowId)} ${field(error.status.toLowerCase())}: ${stripControls(error.message)}`,
+        );
         if (/^The targets cannot be used/.test(error.message)) {
           console.error(
             'The workers read the CSV file at the absolute path given to `campaign start`: they must see it there.',
@@ -682,7 +735,7 @@ function run<A extends unknown[]>(command: (...args: A) => Promise<number>) {
         }
         process.exitCode = exitCode.failed;
       } else {
-        console.error(`Failed: ${error instanceof Error ? error.message : String(error)}`);
+        console.error(`Failed: ${stripControls(error instanceof Error ? error.message : String(error))}`);
         process.exitCode = exitCode.failed;
       }
     }
@@ -694,10 +747,12 @@ async function explainClosed(handle: CampaignHandle, action: DecisionName): Prom
   const { status } = await handle.describe();
   if (status.name === 'COMPLETED') {
     const progress = await handle.result();
-    console.error(`Refused: cannot ${action} campaign ${handle.workflowId}: it has ended (${progress.state}).`);
+    console.error(
+      `Refused: cannot ${action} campaign ${field(handle.workflowId)}: it has ended (${field(progress.state)}).`,
+    );
   } else {
     console.error(
-      `Refused: cannot ${action} campaign ${handle.workflowId}: its workflow is ${status.name.toLowerCase()}.`,
+      `Refused: cannot ${action} campaign ${field(handle.workflowId)}: its workflow is ${status.name.toLowerCase()}.`,
     );
   }
   return exitCode.badInput;
@@ -705,11 +760,11 @@ async function explainClosed(handle: CampaignHandle, action: DecisionName): Prom
 
 // ---- option parsers ---------------------------------------------------------------------------------------------------
 
-function integer(min: number, max: number) {
+function integer(min: number, max: number, why?: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!/^\d+$/.test(value.trim()) || n < min || n > max)
-      throw new InvalidArgumentError(`a whole number from ${min} to ${max}.`);
+      throw new InvalidArgumentError(`a whole number from ${min} to ${max}${why ? `: ${why}` : ''}.`);
     return n;
   };
 }

@@ -52,12 +52,23 @@ export async function campaignFailure(handle: CampaignHandle, status: string): P
   try {
     await handle.result();
   } catch (error) {
-    const cause = error instanceof WorkflowFailedError ? error.cause : undefined;
-    const message =
-      cause instanceof ApplicationFailure ? cause.message : error instanceof Error ? error.message : String(error);
-    return new CampaignFailedError(handle.workflowId, status, message);
+    return new CampaignFailedError(handle.workflowId, status, failureMessage(error));
   }
   return new CampaignFailedError(handle.workflowId, status, `the workflow is ${status.toLowerCase()}`);
+}
+
+/**
+ * The sentence that says why: the first ApplicationFailure down the cause chain (a changed file fails an activity,
+ * wrapped in its ActivityFailure), else the deepest cause's message (a termination's reason), never only the
+ * client's "Workflow execution failed".
+ */
+function failureMessage(error: unknown): string {
+  let deepest: unknown = error;
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (e instanceof ApplicationFailure) return e.message;
+    deepest = e;
+  }
+  return deepest instanceof Error ? deepest.message : String(deepest);
 }
 
 /** The argument the campaign's current run was started with (continue-as-new passes it on, with `carry`). */
@@ -203,7 +214,9 @@ export async function campaignReport(
       toPhoneNumber: vt.target.toPhoneNumber,
       ...(vt.target.businessName ? { businessName: vt.target.businessName } : {}),
       state,
-      ...(notDialed.includes(state) ? {} : { childWorkflowId: childWorkflowId(progress.campaignId, vt.key, attempt) }),
+      ...(notDialed.includes(state)
+        ? {}
+        : { childWorkflowId: childWorkflowId(progress.campaignId, vt.key, attempt, progress.childIds ?? 1) }),
     };
   });
   await forEachLimited(
@@ -273,12 +286,12 @@ export function reportCsv(rows: ReportRow[]): string {
         r.key,
         r.id,
         r.toPhoneNumber,
-        spreadsheetSafe(r.businessName),
+        r.businessName,
         r.state,
         r.outcome,
         r.failure,
         r.callId,
-        spreadsheetSafe(r.summary),
+        r.summary,
         r.childWorkflowId,
       ]
         .map(csvField)
@@ -288,17 +301,15 @@ export function reportCsv(rows: ReportRow[]): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
-/** One CSV field: quoted when it holds a comma, a quote, a line break or edge spaces; quotes doubled (RFC 4180). */
+/**
+ * One CSV field (RFC 4180: quoted when it holds a comma, a quote, a line break or edge spaces; quotes doubled), and
+ * never a formula: every cell of every column that starts with = + - @, a tab or a carriage return gets a `'` and
+ * quotes, as OWASP advises for files opened in Excel or Sheets. Ids, call ids and summaries come from callers and
+ * from the API alike; an E.164 number is escaped too, so a spreadsheet keeps its plus sign as text.
+ */
 export function csvField(value: string | number | undefined): string {
   if (value === undefined) return '';
   const text = String(value);
+  if (/^[=+\-@\t\r]/.test(text)) return `"'${text.replace(/"/g, '""')}"`;
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/**
- * Free text written by others (a business name, a call summary) is kept from being run as a spreadsheet formula:
- * a leading = + - @ gets a `'` before it, as OWASP advises for CSV files opened in Excel or Sheets.
- */
-function spreadsheetSafe(text: string | undefined): string | undefined {
-  return text !== undefined && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }

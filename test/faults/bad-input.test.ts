@@ -407,7 +407,7 @@ describe('bad input at every entry point: a clear error, and nobody dialed', () 
       await expectRefused(
         csv('quote.csv', `${header}${rows(2)}+14157000009,"Ask about\n`),
         'unclosed quote',
-        /not valid CSV: Quote Not Closed/,
+        /not valid CSV: the quote that opens the field in column 2 is never closed/,
         4,
       );
     });
@@ -420,7 +420,7 @@ describe('bad input at every entry point: a clear error, and nobody dialed', () 
       await expectRefused(
         csv('100001.csv', header + rows(100_001)),
         '100,001 rows',
-        /100001 rows: at most 100000 per campaign/,
+        /more than 100000 rows: at most 100000 per campaign/,
       );
     });
 
