@@ -1,0 +1,370 @@
+// The per-key dial gate's rules, as a plain class: no Temporal, no clock of its own (every method is told `now`), so
+// it is unit-tested in milliseconds and replays exactly. The workflow in dial-gate.ts only carries messages to it.
+//
+// A create happens in two steps: a caller is *offered* a slot (it waits in line for it), then *claims* it right
+// before it sends the create. Claims are what the API counts, so claims are what the window counts: at any moment,
+// the claims of the last window plus the offers not yet claimed never exceed the ceiling. An offer a caller never
+// claims (its worker died) expires and frees its slot.
+
+export interface Ceiling {
+  /** Creates per window. */
+  count: number;
+  windowMs: number;
+}
+
+export type SlotPriority = 'call' | 'campaign';
+
+export interface SlotRequest {
+  /** Names one create of one workflow run (hashed, never a phone number): stable across the activity's retries. */
+  requester: string;
+  /** A single call goes ahead of every campaign dial. */
+  priority: SlotPriority;
+  campaignId?: string;
+  /** A campaign's weight against the other campaigns sharing the key. @default 1 */
+  share?: number;
+  /** A campaign's own bound within the key's ceiling (its callsPerMinute). */
+  cap?: Ceiling;
+  /** The requesting worker's AGENTPHONE_RATE_LIMIT: the gate keeps the strictest it has seen. */
+  ceiling: Ceiling;
+}
+
+export interface Offer {
+  offerId: string;
+  requester: string;
+  /** The claim is recorded no earlier than this (ms): the slot is offered a little ahead to hide the latency. */
+  notBefore: number;
+  /** Unclaimed by then, the offer lapses and its slot is given to someone else. */
+  expiresAt: number;
+  campaignId?: string;
+  /** How long the request waited in line. */
+  waitedMs: number;
+}
+
+export interface Claim {
+  at: number;
+  requester: string;
+  campaignId?: string;
+}
+
+export type ClaimVerdict = { kind: 'claimed'; at: number } | { kind: 'wait'; untilMs: number } | { kind: 'lapsed' };
+
+interface Waiting {
+  request: SlotRequest;
+  seq: number;
+  since: number;
+}
+
+interface CampaignShare {
+  share: number;
+  /** Weighted virtual time: the campaign with the least goes next (start-time fair queuing). */
+  vt: number;
+  granted: number;
+  waitedMs: number;
+  lastSeen: number;
+}
+
+/** What continue-as-new hands to the next run: small and bounded, whatever the traffic. */
+export interface DialGateCarry {
+  ceiling: Ceiling;
+  claims: Claim[];
+  offers: Offer[];
+  holdUntil: number;
+  campaigns: Record<string, CampaignShare>;
+  /** Requesters whose create was claimed, with the attempts that claimed: a retry of a claimed create is ambiguous. */
+  claimed: [string, number[]][];
+  released: [string, number[]][];
+  seq: number;
+  totals: { claims: number; rateLimited: number };
+}
+
+export interface DialGateSnapshot {
+  ceiling: Ceiling;
+  guardMs: number;
+  claimsInWindow: number;
+  offersOutstanding: number;
+  waiting: { calls: number; campaigns: Record<string, number> };
+  holdUntil?: string;
+  campaigns: Record<string, { share: number; granted: number; waitedMs: number }>;
+  totals: { claims: number; rateLimited: number };
+}
+
+/** Requesters remembered for the ambiguity check: far more than can retry within an activity's timeout. */
+const claimedKept = 5_000;
+/** A campaign unseen this long is forgotten. */
+const campaignIdleMs = 3_600_000;
+
+export class DialGateState {
+  private ceiling: Ceiling;
+  private claims: Claim[];
+  private offers = new Map<string, Offer>();
+  private queue: Waiting[] = [];
+  private holdUntil: number;
+  private campaigns = new Map<string, CampaignShare>();
+  private claimed = new Map<string, number[]>();
+  private released = new Map<string, number[]>();
+  private seq: number;
+  private totals: DialGateCarry['totals'];
+
+  constructor(ceiling: Ceiling, carry?: DialGateCarry) {
+    this.ceiling = carry?.ceiling ?? ceiling;
+    this.claims = carry?.claims ?? [];
+    for (const offer of carry?.offers ?? []) this.offers.set(offer.offerId, offer);
+    this.holdUntil = carry?.holdUntil ?? 0;
+    for (const [id, c] of Object.entries(carry?.campaigns ?? {})) this.campaigns.set(id, c);
+    this.claimed = new Map(carry?.claimed ?? []);
+    this.released = new Map(carry?.released ?? []);
+    this.seq = carry?.seq ?? 0;
+    this.totals = carry?.totals ?? { claims: 0, rateLimited: 0 };
+  }
+
+  /**
+   * Between the claim and the API's count lie the claim's answer and the HTTP request: a few milliseconds that
+   * vary. Each claim holds its slot this much longer than the window, so that variation never puts N + 1 creates
+   * into one of the API's windows.
+   */
+  get guardMs(): number {
+    return Math.max(25, Math.ceil(this.ceiling.windowMs * 0.01));
+  }
+
+  /** How far ahead of its slot a caller is offered it, so that its claim arrives as the slot opens. */
+  private get leadMs(): number {
+    return Math.min(500, Math.ceil(this.ceiling.windowMs * 0.2));
+  }
+
+  /** How long an offer waits for its claim. A caller whose worker died frees its slot after this. */
+  private get offerTtlMs(): number {
+    return Math.min(10_000, Math.max(1_000, this.ceiling.windowMs));
+  }
+
+  private get spanMs(): number {
+    return this.ceiling.windowMs + this.guardMs;
+  }
+
+  /** Joins the line, or keeps its place there when the same requester asks again (a retried activity). */
+  request(request: SlotRequest, now: number): void {
+    this.tighten(request.ceiling);
+    if (this.offerFor(request.requester)) return; // offered already: the retry picks up the same offer
+    const queued = this.queue.find((w) => w.request.requester === request.requester);
+    if (queued) queued.request = request;
+    else this.queue.push({ request, seq: ++this.seq, since: now });
+    if (request.campaignId !== undefined) this.campaignOf(request.campaignId, request.share ?? 1, now);
+  }
+
+  /** The live offer for a requester, if it has one. */
+  offerFor(requester: string): Offer | undefined {
+    for (const offer of this.offers.values()) if (offer.requester === requester) return offer;
+    return undefined;
+  }
+
+  /** Makes every offer it may now; returns when it must look again (a slot opens, a hold ends, an offer lapses). */
+  schedule(now: number): number {
+    this.expire(now);
+    let wakeAt = Number.POSITIVE_INFINITY;
+    for (;;) {
+      if (this.queue.length === 0) break;
+      const opensAt = Math.max(this.nextSlotAt(now), this.holdUntil);
+      if (opensAt - now > this.leadMs) {
+        wakeAt = Math.min(wakeAt, opensAt - this.leadMs);
+        break;
+      }
+      const picked = this.pick(opensAt);
+      if (picked === undefined) {
+        wakeAt = Math.min(wakeAt, this.capOpensAt(opensAt) - this.leadMs);
+        break;
+      }
+      this.offer(picked, opensAt, now);
+    }
+    for (const offer of this.offers.values()) wakeAt = Math.min(wakeAt, offer.expiresAt);
+    return Math.max(wakeAt, now + 1);
+  }
+
+  /**
+   * The point of no return, made right before the create is sent: recorded with the attempt that claims, so that a
+   * later attempt of the same create knows an earlier one may have reached the API.
+   */
+  claim(offerId: string, attempt: number, now: number): ClaimVerdict {
+    const offer = this.offers.get(offerId);
+    if (!offer || now > offer.expiresAt) {
+      this.offers.delete(offerId);
+      return { kind: 'lapsed' };
+    }
+    const at = Math.max(offer.notBefore, this.holdUntil);
+    if (now < at) return { kind: 'wait', untilMs: at - now };
+    this.offers.delete(offerId);
+    this.claims.push({ at: now, requester: offer.requester, ...(offer.campaignId ? { campaignId: offer.campaignId } : {}) });
+    this.remember(this.claimed, offer.requester, attempt);
+    this.totals.claims++;
+    return { kind: 'claimed', at: now };
+  }
+
+  /** A claimed create that certainly never left the worker (connection refused): a retry of it is not ambiguous. */
+  release(requester: string, attempt: number): void {
+    this.remember(this.released, requester, attempt);
+  }
+
+  /** Attempts of this create that claimed a slot and did not release it: each may have reached the API. */
+  unreleasedClaims(requester: string): number[] {
+    const released = this.released.get(requester) ?? [];
+    return (this.claimed.get(requester) ?? []).filter((a) => !released.includes(a));
+  }
+
+  /** The API answered 429 anyway (someone else uses the key): everyone waits out the same back-off. */
+  rateLimited(backOffMs: number, now: number): void {
+    this.holdUntil = Math.max(this.holdUntil, now + backOffMs);
+    this.totals.rateLimited++;
+  }
+
+  /** Forgets a requester's place in line: its caller is gone (the gate continues as new). */
+  leave(requester: string): void {
+    this.queue = this.queue.filter((w) => w.request.requester !== requester);
+  }
+
+  snapshot(now: number): DialGateSnapshot {
+    const campaigns: DialGateSnapshot['waiting']['campaigns'] = {};
+    let calls = 0;
+    for (const w of this.queue) {
+      if (w.request.priority === 'call') calls++;
+      else campaigns[w.request.campaignId ?? '?'] = (campaigns[w.request.campaignId ?? '?'] ?? 0) + 1;
+    }
+    return {
+      ceiling: { ...this.ceiling },
+      guardMs: this.guardMs,
+      claimsInWindow: this.claims.filter((c) => c.at > now - this.spanMs).length,
+      offersOutstanding: this.offers.size,
+      waiting: { calls, campaigns },
+      ...(this.holdUntil > now ? { holdUntil: new Date(this.holdUntil).toISOString() } : {}),
+      campaigns: Object.fromEntries(
+        [...this.campaigns].map(([id, c]) => [id, { share: c.share, granted: c.granted, waitedMs: c.waitedMs }]),
+      ),
+      totals: { ...this.totals },
+    };
+  }
+
+  carry(now: number): DialGateCarry {
+    this.expire(now);
+    const keep = Math.max(this.spanMs, ...[...this.queue].map((w) => (w.request.cap?.windowMs ?? 0) + this.guardMs));
+    return {
+      ceiling: this.ceiling,
+      claims: this.claims.filter((c) => c.at > now - Math.max(keep, 3_600_000)),
+      offers: [...this.offers.values()],
+      holdUntil: this.holdUntil,
+      campaigns: Object.fromEntries(this.campaigns),
+      claimed: [...this.claimed],
+      released: [...this.released],
+      seq: this.seq,
+      totals: this.totals,
+    };
+  }
+
+  // ---- the rules ----------------------------------------------------------------------------------------------------
+
+  /** When the next slot opens: now, or when enough claims have left the window for one more offer. */
+  private nextSlotAt(now: number): number {
+    const inWindow = this.claims.filter((c) => c.at > now - this.spanMs);
+    const free = this.ceiling.count - inWindow.length - this.offers.size;
+    if (free > 0) return now;
+    // The (1 - free)-th oldest claim must leave the window first.
+    const leaving = inWindow[-free];
+    return leaving === undefined ? Number.POSITIVE_INFINITY : leaving.at + this.spanMs;
+  }
+
+  /** Single calls first, in arrival order; then the campaign furthest behind its fair share, within its own cap. */
+  private pick(at: number): Waiting | undefined {
+    const call = this.queue.find((w) => w.request.priority === 'call');
+    if (call) return call;
+    let best: Waiting | undefined;
+    let bestVt = Number.POSITIVE_INFINITY;
+    const seen = new Set<string>();
+    for (const w of this.queue) {
+      const id = w.request.campaignId ?? '';
+      if (seen.has(id)) continue; // the first waiter of each campaign speaks for it
+      seen.add(id);
+      if (!this.capAllows(w.request, at)) continue;
+      const vt = this.campaigns.get(id)?.vt ?? 0;
+      if (vt < bestVt) {
+        best = w;
+        bestVt = vt;
+      }
+    }
+    return best;
+  }
+
+  private capAllows(request: SlotRequest, at: number): boolean {
+    const cap = request.cap;
+    if (!cap) return true;
+    const span = cap.windowMs + this.guardMs;
+    const used = this.claims.filter((c) => c.campaignId === request.campaignId && c.at > at - span).length;
+    const offered = [...this.offers.values()].filter((o) => o.campaignId === request.campaignId).length;
+    return used + offered < cap.count;
+  }
+
+  /** The earliest time a capped campaign may be offered a slot again. */
+  private capOpensAt(at: number): number {
+    let opens = Number.POSITIVE_INFINITY;
+    for (const w of this.queue) {
+      const cap = w.request.cap;
+      if (!cap) continue;
+      const span = cap.windowMs + this.guardMs;
+      const own = this.claims.filter((c) => c.campaignId === w.request.campaignId && c.at > at - span);
+      const oldest = own[0];
+      if (oldest) opens = Math.min(opens, oldest.at + span);
+    }
+    return Number.isFinite(opens) ? Math.max(opens, at) : at + this.ceiling.windowMs;
+  }
+
+  private offer(waiting: Waiting, notBefore: number, now: number): void {
+    const { request } = waiting;
+    this.queue = this.queue.filter((w) => w !== waiting);
+    const offer: Offer = {
+      offerId: `o${++this.seq}`,
+      requester: request.requester,
+      notBefore,
+      expiresAt: notBefore + this.offerTtlMs,
+      waitedMs: Math.max(0, notBefore - waiting.since),
+      ...(request.campaignId !== undefined ? { campaignId: request.campaignId } : {}),
+    };
+    this.offers.set(offer.offerId, offer);
+    if (request.campaignId !== undefined) {
+      const c = this.campaignOf(request.campaignId, request.share ?? 1, now);
+      c.vt += 1 / c.share;
+      c.granted++;
+      c.waitedMs += offer.waitedMs;
+    }
+  }
+
+  private campaignOf(id: string, share: number, now: number): CampaignShare {
+    let c = this.campaigns.get(id);
+    if (!c) {
+      // A newcomer starts level with the others, not at zero: it may not take the key for itself to catch up.
+      const active = [...this.campaigns.values()].map((x) => x.vt);
+      c = { share, vt: active.length ? Math.min(...active) : 0, granted: 0, waitedMs: 0, lastSeen: now };
+      this.campaigns.set(id, c);
+    }
+    c.share = share;
+    c.lastSeen = now;
+    return c;
+  }
+
+  private expire(now: number): void {
+    for (const [id, offer] of this.offers) if (now > offer.expiresAt) this.offers.delete(id);
+    const keep = Math.max(this.spanMs, ...this.queue.map((w) => (w.request.cap?.windowMs ?? 0) + this.guardMs), 0);
+    const cut = now - Math.max(keep, 3_600_000);
+    if (this.claims.length && this.claims[0]!.at <= cut) this.claims = this.claims.filter((c) => c.at > cut);
+    for (const [id, c] of this.campaigns) {
+      const waiting = this.queue.some((w) => w.request.campaignId === id);
+      if (!waiting && now - c.lastSeen > campaignIdleMs) this.campaigns.delete(id);
+    }
+  }
+
+  /** Two workers with different AGENTPHONE_RATE_LIMIT for one key: the stricter rate wins. */
+  private tighten(ceiling: Ceiling): void {
+    if (ceiling.count * this.ceiling.windowMs < this.ceiling.count * ceiling.windowMs) this.ceiling = { ...ceiling };
+  }
+
+  private remember(map: Map<string, number[]>, requester: string, attempt: number): void {
+    const attempts = map.get(requester) ?? [];
+    map.delete(requester);
+    map.set(requester, attempts.includes(attempt) ? attempts : [...attempts, attempt]);
+    while (map.size > claimedKept) map.delete(map.keys().next().value!);
+  }
+}

@@ -1,0 +1,126 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { type Ceiling, type DialGateCarry, type DialGateSnapshot, DialGateState, type Offer, type SlotRequest } from './dial-gate-state';
+
+/**
+ * One per API key: every create made with the key passes it. Why a workflow, and not the alternatives:
+ * - A task queue with a server-side rate limit (`maxTaskQueueActivitiesPerSecond`) is a token bucket that allows
+ *   bursts and counts activity starts, not creates; it has no priority for single calls, no fair shares between
+ *   campaigns, no shared back-off after a 429, and is fixed when a worker starts.
+ * - A pacer in each campaign (what came before) cannot see other campaigns or single calls on the same key: two
+ *   campaigns and a backend made 26 create attempts in a minute against the API's 10.
+ * - A lock or counter in a database adds a service to run; this needs nothing but the Temporal namespace, works on
+ *   `temporal server start-dev` and Temporal Cloud with no server flags, and every decision is in its history.
+ * Its cost is a message round trip per create (two updates: the offer, then the claim right before the create);
+ * `npm run bench` measures it.
+ */
+export const requestDialSlotUpdate = defineUpdate<SlotAnswer, [SlotRequest]>('requestDialSlot');
+export const claimDialSlotUpdate = defineUpdate<ClaimAnswer, [ClaimInput]>('claimDialSlot');
+/** A claimed create that certainly never left the worker: its retry is then not ambiguous. */
+export const releaseDialSlotUpdate = defineUpdate<void, [{ requester: string; attempt: number }]>('releaseDialSlot');
+/** Attempts of a create that claimed a slot and did not release it. */
+export const dialClaimsQuery = defineQuery<number[], [string]>('dialClaims');
+export const dialRateLimitedSignal = defineSignal<[{ backOffMs: number }]>('dialRateLimited');
+export const dialGateQuery = defineQuery<DialGateSnapshot>('dialGate');
+
+export interface DialGateInput {
+  ceiling: Ceiling;
+  carry?: DialGateCarry;
+}
+export type SlotAnswer = { kind: 'offer'; offer: Offer } | { kind: 'again' };
+export interface ClaimInput {
+  offerId: string;
+  attempt: number;
+}
+export type ClaimAnswer = { kind: 'claimed'; at: number } | { kind: 'lapsed' } | { kind: 'again' };
+
+/** Continue-as-new well before the history limits: the gate is long-lived and busy. */
+const historyLimit = 8_000;
+
+export async function dialGateWorkflow(input: DialGateInput): Promise<void> {
+  const gate = new DialGateState(input.ceiling, input.carry);
+  let changed = 0;
+  let draining = false;
+  const touch = () => void changed++;
+
+  setHandler(dialGateQuery, () => gate.snapshot(Date.now()));
+  setHandler(dialClaimsQuery, (requester) => gate.unreleasedClaims(requester));
+  setHandler(dialRateLimitedSignal, ({ backOffMs }) => (gate.rateLimited(backOffMs, Date.now()), touch()));
+  setHandler(releaseDialSlotUpdate, ({ requester, attempt }) => gate.release(requester, attempt));
+  setHandler(
+    requestDialSlotUpdate,
+    async (request) => {
+      if (draining) return { kind: 'again' };
+      gate.request(request, Date.now());
+      touch();
+      await condition(() => draining || gate.offerFor(request.requester) !== undefined);
+      const offer = gate.offerFor(request.requester);
+      return offer ? { kind: 'offer', offer } : { kind: 'again' };
+    },
+    { validator: validateRequest },
+  );
+  setHandler(claimDialSlotUpdate, async ({ offerId, attempt }) => {
+    for (;;) {
+      const verdict = gate.claim(offerId, attempt, Date.now());
+      touch();
+      if (verdict.kind !== 'wait') return verdict;
+      await sleep(verdict.untilMs);
+    }
+  });
+
+  while (!draining) {
+    const seen = changed;
+    const wakeAt = gate.schedule(Date.now());
+    showDetails(gate.snapshot(Date.now()));
+    const { historyLength, continueAsNewSuggested } = workflowInfo();
+    if (historyLength > historyLimit || continueAsNewSuggested) {
+      draining = true;
+      break;
+    }
+    await condition(() => changed !== seen, Number.isFinite(wakeAt) ? Math.max(1, wakeAt - Date.now()) : undefined);
+  }
+  // Waiters are answered `again` and ask the next run, which keeps every claim and offer of this one.
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof dialGateWorkflow>({ ceiling: input.ceiling, carry: gate.carry(Date.now()) });
+}
+
+function validateRequest(request: SlotRequest): void {
+  const ceiling = request?.ceiling;
+  if (typeof request?.requester !== 'string' || request.requester.length > 100) throw new Error('requester is required');
+  if (request.priority !== 'call' && request.priority !== 'campaign') throw new Error('priority is call or campaign');
+  if (!ceiling || !(ceiling.count >= 1) || !(ceiling.windowMs >= 100)) throw new Error('ceiling is required');
+  if (request.share !== undefined && !(request.share > 0 && request.share <= 100)) throw new Error('share is from 0 to 100');
+}
+
+/** The Web UI's "Current details": what the key's window holds and who waits for it, by priority. */
+function showDetails(s: DialGateSnapshot): void {
+  const campaigns = Object.entries(s.campaigns).map(
+    ([id, c]) => `| campaign ${id} | share ${c.share} · ${c.granted} dialed · waited ${Math.round(c.waitedMs / 1000)}s |`,
+  );
+  const waiting = Object.entries(s.waiting.campaigns).map(([id, n]) => `| waiting: campaign ${id} | ${n} |`);
+  setCurrentDetails(
+    [
+      `**Dial gate**: ${s.ceiling.count} creates per ${s.ceiling.windowMs / 1000}s` +
+        (s.holdUntil ? ` · holding after a 429 until ${s.holdUntil}` : ''),
+      '',
+      '| | |',
+      '|---|---|',
+      `| creates in the window | ${s.claimsInWindow} of ${s.ceiling.count} |`,
+      `| slots offered, not yet claimed | ${s.offersOutstanding} |`,
+      `| waiting: single calls (first) | ${s.waiting.calls} |`,
+      ...waiting,
+      ...campaigns,
+      `| creates so far · 429s | ${s.totals.claims} · ${s.totals.rateLimited} |`,
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,215 @@
+import { describe, expect, it } from 'vitest';
+import { type Ceiling, DialGateState, type SlotRequest } from '../src/workflows/dial-gate-state';
+
+// The gate's rules on a virtual clock, without Temporal: every run below is thousands of steps in milliseconds.
+
+const ceiling: Ceiling = { count: 10, windowMs: 60_000 };
+const call = (requester: string): SlotRequest => ({ requester, priority: 'call', ceiling });
+const dial = (campaignId: string, requester: string, extra: Partial<SlotRequest> = {}): SlotRequest => ({
+  requester,
+  priority: 'campaign',
+  campaignId,
+  ceiling,
+  ...extra,
+});
+
+/**
+ * Drives a gate the way its workflow and callers do: callers that are offered a slot claim it `latencyMs` later;
+ * returns the claim times by requester.
+ */
+function simulate(
+  gate: DialGateState,
+  arrivals: { at: number; request: SlotRequest }[],
+  { until, latencyMs = 40, dead = new Set<string>() }: { until: number; latencyMs?: number; dead?: Set<string> },
+) {
+  const claims: { requester: string; at: number; campaignId?: string }[] = [];
+  const pending = new Map<string, number>(); // offerId → when its claim arrives
+  const queue = [...arrivals].sort((a, b) => a.at - b.at);
+  let now = 0;
+  let wake = 0;
+  while (now <= until) {
+    while (queue.length && queue[0]!.at <= now) gate.request(queue.shift()!.request, now);
+    wake = gate.schedule(now);
+    for (const { request } of arrivals) {
+      const offer = gate.offerFor(request.requester);
+      if (offer && !pending.has(offer.offerId) && !dead.has(request.requester)) pending.set(offer.offerId, now + latencyMs);
+    }
+    for (const [offerId, at] of pending) {
+      if (at > now) continue;
+      const verdict = gate.claim(offerId, 1, now);
+      if (verdict.kind === 'wait') pending.set(offerId, now + verdict.untilMs);
+      else {
+        pending.delete(offerId);
+        if (verdict.kind === 'claimed') {
+          const req = arrivals.find((a) => a.request.requester === offerRequester(offerId))!;
+          claims.push({ requester: req.request.requester, at: now, ...(req.request.campaignId ? { campaignId: req.request.campaignId } : {}) });
+        }
+      }
+    }
+    const next = Math.min(wake, ...pending.values(), queue[0]?.at ?? Number.POSITIVE_INFINITY);
+    now = Math.max(now + 1, Number.isFinite(next) ? next : until + 1);
+  }
+  return claims;
+
+  function offerRequester(offerId: string): string {
+    return offerOwners.get(offerId)!;
+  }
+}
+const offerOwners = new Map<string, string>();
+/** Wraps a gate so the simulation can tell whose offer it claims. */
+function tracked(gate: DialGateState): DialGateState {
+  const offerFor = gate.offerFor.bind(gate);
+  gate.offerFor = (requester) => {
+    const offer = offerFor(requester);
+    if (offer) offerOwners.set(offer.offerId, requester);
+    return offer;
+  };
+  return gate;
+}
+
+function maxInAnyWindow(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i]! - sorted[j]! >= windowMs) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}
+
+describe('the dial gate', () => {
+  it('never lets more than the ceiling claim in any window, whatever the mix of callers and latencies', () => {
+    for (const [seed, latencyMs] of [
+      [1, 5],
+      [2, 40],
+      [3, 400],
+      [4, 3_000],
+    ] as const) {
+      const gate = tracked(new DialGateState(ceiling));
+      const arrivals = Array.from({ length: 120 }, (_, i) => ({
+        at: (i * 7919 * seed) % 300_000,
+        request: i % 5 === 0 ? call(`c${seed}-${i}`) : dial(`camp-${i % 3}`, `d${seed}-${i}`),
+      }));
+      const claims = simulate(gate, arrivals, { until: 2_000_000, latencyMs });
+      expect(claims).toHaveLength(120);
+      expect(maxInAnyWindow(claims.map((c) => c.at), ceiling.windowMs + gate.guardMs)).toBeLessThanOrEqual(10);
+    }
+  });
+
+  it('keeps the pace close to the ceiling: 100 creates take ten windows, not more', () => {
+    const gate = tracked(new DialGateState(ceiling));
+    const arrivals = Array.from({ length: 100 }, (_, i) => ({ at: 0, request: dial('a', `r${i}`) }));
+    const claims = simulate(gate, arrivals, { until: 1_000_000, latencyMs: 100 });
+    const last = Math.max(...claims.map((c) => c.at));
+    // Nine full windows (and the guard) before the last ten; the offer's lead hides the claim latency.
+    expect(last).toBeLessThan(9 * (ceiling.windowMs + gate.guardMs) + 1_000);
+  });
+
+  it('offers a single call the next slot, ahead of every campaign dial waiting before it', () => {
+    const gate = tracked(new DialGateState(ceiling));
+    const arrivals = [
+      ...Array.from({ length: 30 }, (_, i) => ({ at: 0, request: dial('a', `a${i}`) })),
+      { at: 5_000, request: call('single') },
+    ];
+    const claims = simulate(gate, arrivals, { until: 500_000 });
+    const single = claims.find((c) => c.requester === 'single')!;
+    // The first window went to the campaign before the call arrived; the call takes the first slot after it.
+    const after = claims.filter((c) => c.at > 5_000);
+    expect(single.at).toBe(Math.min(...after.map((c) => c.at)));
+    expect(after.filter((c) => c.at < single.at)).toEqual([]);
+    expect(single.at - 5_000).toBeLessThanOrEqual(ceiling.windowMs + gate.guardMs);
+  });
+
+  it('shares the key equally between campaigns by default, and by weight with share', () => {
+    const equal = tracked(new DialGateState(ceiling));
+    const both = (a: Partial<SlotRequest>, b: Partial<SlotRequest>) => [
+      ...Array.from({ length: 40 }, (_, i) => ({ at: 0, request: dial('a', `a${i}`, a) })),
+      ...Array.from({ length: 40 }, (_, i) => ({ at: 0, request: dial('b', `b${i}`, b) })),
+    ];
+    const firstHalf = (claims: { campaignId?: string }[]) => {
+      const half = claims.slice(0, 30);
+      return { a: half.filter((c) => c.campaignId === 'a').length, b: half.filter((c) => c.campaignId === 'b').length };
+    };
+    expect(firstHalf(simulate(equal, both({}, {}), { until: 1_000_000 }))).toEqual({ a: 15, b: 15 });
+    const weighted = tracked(new DialGateState(ceiling));
+    expect(firstHalf(simulate(weighted, both({ share: 2 }, { share: 1 }), { until: 1_000_000 }))).toEqual({ a: 20, b: 10 });
+  });
+
+  it("holds a campaign to its own cap within the key's ceiling", () => {
+    const gate = tracked(new DialGateState(ceiling));
+    const cap = { count: 3, windowMs: 60_000 };
+    const arrivals = Array.from({ length: 12 }, (_, i) => ({ at: 0, request: dial('slow', `s${i}`, { cap }) }));
+    const claims = simulate(gate, arrivals, { until: 1_000_000 });
+    expect(claims).toHaveLength(12);
+    expect(maxInAnyWindow(claims.map((c) => c.at), 60_000 + gate.guardMs)).toBe(3);
+  });
+
+  it('after a 429 holds every caller for the back-off, then goes on', () => {
+    const gate = tracked(new DialGateState(ceiling));
+    gate.rateLimited(60_000, 0);
+    const claims = simulate(gate, [{ at: 0, request: call('x') }], { until: 200_000 });
+    expect(claims[0]!.at).toBeGreaterThanOrEqual(60_000);
+    expect(gate.snapshot(200_000).totals.rateLimited).toBe(1);
+  });
+
+  it('gives the slot of a caller that never claims it to the next one after the offer lapses', () => {
+    const gate = tracked(new DialGateState({ count: 1, windowMs: 1_000 }));
+    const one = { count: 1, windowMs: 1_000 };
+    const arrivals = [
+      { at: 0, request: { ...call('dead'), ceiling: one } },
+      { at: 0, request: { ...call('alive'), ceiling: one } },
+    ];
+    const claims = simulate(gate, arrivals, { until: 20_000, dead: new Set(['dead']) });
+    expect(claims.map((c) => c.requester)).toEqual(['alive']);
+    expect(gate.claim('o1', 1, 20_000)).toEqual({ kind: 'lapsed' });
+  });
+
+  it('keeps a requester’s place in line when it asks again, and never offers it twice', () => {
+    const one = { count: 1, windowMs: 1_000 };
+    const gate = new DialGateState(one);
+    const single = (requester: string) => ({ ...call(requester), ceiling: one });
+    gate.request(single('a'), 0);
+    gate.request(single('b'), 0);
+    gate.request(single('a'), 10);
+    gate.schedule(10);
+    expect(gate.offerFor('a')).toBeDefined();
+    expect(gate.offerFor('b')).toBeUndefined();
+    gate.request(single('a'), 20);
+    gate.schedule(20);
+    expect(gate.snapshot(20).offersOutstanding).toBe(1);
+  });
+
+  it('remembers which attempts of a create claimed a slot, so a retry knows an earlier attempt may have sent', () => {
+    const gate = new DialGateState(ceiling);
+    gate.request(call('r'), 0);
+    gate.schedule(0);
+    expect(gate.claim(gate.offerFor('r')!.offerId, 1, 0)).toMatchObject({ kind: 'claimed' });
+    expect(gate.unreleasedClaims('r')).toEqual([1]);
+    gate.release('r', 1);
+    expect(gate.unreleasedClaims('r')).toEqual([]);
+    expect(gate.unreleasedClaims('never-seen')).toEqual([]);
+  });
+
+  it('carries claims, offers, hold and memory across continue-as-new', () => {
+    const gate = new DialGateState(ceiling);
+    for (let i = 0; i < 10; i++) {
+      gate.request(call(`r${i}`), 0);
+      gate.schedule(0);
+      gate.claim(gate.offerFor(`r${i}`)!.offerId, 1, 0);
+    }
+    gate.rateLimited(30_000, 0);
+    const next = new DialGateState(ceiling, JSON.parse(JSON.stringify(gate.carry(1_000))));
+    next.request(call('late'), 1_000);
+    next.schedule(1_000);
+    expect(next.offerFor('late')).toBeUndefined(); // the window is still full
+    expect(next.unreleasedClaims('r3')).toEqual([1]);
+    expect(next.snapshot(1_000)).toMatchObject({ claimsInWindow: 10, totals: { claims: 10, rateLimited: 1 } });
+  });
+
+  it('keeps the strictest ceiling when workers disagree', () => {
+    const gate = new DialGateState(ceiling);
+    gate.request({ ...call('x'), ceiling: { count: 5, windowMs: 60_000 } }, 0);
+    gate.request({ ...call('y'), ceiling: { count: 100, windowMs: 60_000 } }, 0);
+    expect(gate.snapshot(0).ceiling).toEqual({ count: 5, windowMs: 60_000 });
+  });
+});
