@@ -6,6 +6,9 @@ import { durationMs } from './workflows/campaign-settings';
 /** The task queue the worker polls and the starter targets, unless TEMPORAL_TASK_QUEUE says otherwise. */
 export const defaultTaskQueue = 'agentphone';
 
+/** The task queue of the API key's dial gate: one per namespace, whatever queues the calls run on. */
+export const defaultGateTaskQueue = 'agentphone-dial-gate';
+
 const taskQueue = z.string().trim().min(1).default(defaultTaskQueue);
 
 const workerEnvSchema = z.object({
@@ -40,6 +43,10 @@ const workerEnvSchema = z.object({
       return ceiling ?? defaultRateLimit;
     })
     .optional(),
+  AGENTPHONE_IDEMPOTENCY: z
+    .enum(['trusted', 'untrusted'], { error: 'AGENTPHONE_IDEMPOTENCY must be trusted or untrusted.' })
+    .default('untrusted'),
+  AGENTPHONE_GATE_TASK_QUEUE: z.string().trim().min(1).default(defaultGateTaskQueue),
   AGENTPHONE_SEARCH_ATTRIBUTES: z
     .enum(['auto', 'on', 'off'], { error: 'AGENTPHONE_SEARCH_ATTRIBUTES must be auto, on or off.' })
     .default('auto'),
@@ -51,6 +58,10 @@ export interface WorkerConfig {
   agentPhone: { apiKey: string; baseUrl: string; timeoutMs: number };
   /** The key's ceiling: creates per window (AGENTPHONE_RATE_LIMIT, default the contract's 10 a minute). */
   rateLimit: { count: number; windowMs: number };
+  /** Whether the API deduplicates creates by Idempotency-Key (AGENTPHONE_IDEMPOTENCY). */
+  idempotency: 'trusted' | 'untrusted';
+  /** The task queue of the key's dial gate (AGENTPHONE_GATE_TASK_QUEUE): one for the whole namespace. */
+  gateTaskQueue: string;
   /** Things to say at start-up that do not stop the worker (a plain-http API that is not on this machine). */
   warnings: string[];
   taskQueue: string;
@@ -75,6 +86,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   return {
     agentPhone: { apiKey: AGENTPHONE_API_KEY, baseUrl: AGENTPHONE_BASE_URL, timeoutMs: AGENTPHONE_HTTP_TIMEOUT_MS },
     rateLimit: parsed.data.AGENTPHONE_RATE_LIMIT ?? defaultRateLimit,
+    idempotency: parsed.data.AGENTPHONE_IDEMPOTENCY,
+    gateTaskQueue: parsed.data.AGENTPHONE_GATE_TASK_QUEUE,
     warnings: baseUrlWarnings(AGENTPHONE_BASE_URL),
     taskQueue: TEMPORAL_TASK_QUEUE,
     ...(searchAttributes === undefined ? {} : { searchAttributes }),

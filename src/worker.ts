@@ -5,7 +5,9 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } 
 import { createActivities } from './activities';
 import { redactingActivityInterceptor, redactingLogger } from './activities/redaction';
 import { type AgentPhoneClient, createAgentPhoneClient } from './agentphone';
-import { ConfigError, loadWorkerConfig } from './config';
+import type { IdempotencyTrust } from './activities';
+import { createsPerWindow, rateWindowMs } from './agentphone/contract';
+import { ConfigError, defaultGateTaskQueue, loadWorkerConfig } from './config';
 import { missingSearchAttributes, setupCommand } from './temporal-setup';
 
 /** Written by `npm run build` (scripts/bundle-workflows.ts): the production worker never bundles at start-up. */
@@ -22,10 +24,26 @@ export interface CallWorkerOptions {
   searchAttributes?: boolean;
   /** The API key's ceiling (AGENTPHONE_RATE_LIMIT). @default the contract's 10 creates a minute */
   rateLimit?: { count: number; windowMs: number };
+  /** Whether the API deduplicates creates (AGENTPHONE_IDEMPOTENCY). @default 'untrusted' */
+  idempotency?: IdempotencyTrust;
+  /**
+   * The key's dial gate: every create of every workflow on this key passes it. Its task queue is shared by the
+   * whole namespace. `false` turns it off (tests of the API's own 429 handling).
+   * @default { taskQueue: 'agentphone-dial-gate' }
+   */
+  gate?: { taskQueue?: string } | false;
+}
+
+/** The workers of one process: the calls' own, and the one that runs the key's dial gate on its task queue. */
+export interface CallWorker {
+  run(): Promise<void>;
+  runUntil<R>(until: Promise<R> | (() => Promise<R>)): Promise<R>;
+  shutdown(): void;
+  readonly workers: readonly Worker[];
 }
 
 /** A worker that runs this package's workflows and activities. Prebundled workflow code is used when it exists. */
-export async function createCallWorker(options: CallWorkerOptions) {
+export async function createCallWorker(options: CallWorkerOptions): Promise<CallWorker> {
   const { connection, namespace = 'default', taskQueue, agentPhone, worker } = options;
   let { searchAttributes } = options;
   if (searchAttributes === undefined) {
@@ -44,20 +62,65 @@ export async function createCallWorker(options: CallWorkerOptions) {
       : existsSync(workflowBundlePath)
         ? { workflowBundle: { codePath: workflowBundlePath } }
         : { workflowsPath: require.resolve('./workflows') };
+  const rateLimit = options.rateLimit ?? { count: createsPerWindow, windowMs: rateWindowMs };
+  const gateQueue = options.gate === false ? undefined : (options.gate?.taskQueue ?? defaultGateTaskQueue);
+  if (gateQueue && !agentPhone.keyFingerprint) throw new Error('the dial gate needs a client made by createAgentPhoneClient');
+  const gate = gateQueue ? { ceiling: rateLimit, taskQueue: gateQueue, fingerprint: agentPhone.keyFingerprint! } : undefined;
   const redaction = agentPhone.redact ? [redactingActivityInterceptor(agentPhone.redact)] : [];
-  return Worker.create({
+  const calls = await Worker.create({
     connection,
     namespace,
     taskQueue,
     activities: createActivities({
       client: agentPhone,
       searchAttributes,
-      ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+      rateLimit,
+      ...(gate ? { gate } : {}),
+      ...(options.idempotency ? { idempotency: options.idempotency } : {}),
     }),
     ...workflowSource,
     ...worker,
     interceptors: { ...worker?.interceptors, activity: [...redaction, ...(worker?.interceptors?.activity ?? [])] },
   });
+  // The gate is a workflow of the same bundle on a queue of its own, so that it lives on whichever of the
+  // namespace's workers is up, whatever queues their calls use.
+  const gateWorker =
+    gateQueue && gateQueue !== taskQueue
+      ? await Worker.create({
+          connection,
+          namespace,
+          taskQueue: gateQueue,
+          ...workflowSource,
+          ...(worker?.workflowBundle ? { workflowBundle: worker.workflowBundle } : {}),
+          ...(worker?.workflowsPath ? { workflowsPath: worker.workflowsPath } : {}),
+          maxConcurrentWorkflowTaskExecutions: 10,
+        })
+      : undefined;
+  return combine(calls, gateWorker);
+}
+
+function combine(calls: Worker, gate: Worker | undefined): CallWorker {
+  const workers = gate ? [calls, gate] : [calls];
+  const shutdown = () => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  };
+  return {
+    workers,
+    shutdown,
+    async run() {
+      // When one stops (a signal, a fatal error), the other is shut down too.
+      await Promise.all(workers.map((w) => w.run().finally(shutdown)));
+    },
+    async runUntil(until) {
+      const gateRun = gate?.run();
+      try {
+        return await calls.runUntil(until);
+      } finally {
+        if (gate && gate.getState() === 'RUNNING') gate.shutdown();
+        await gateRun;
+      }
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -75,6 +138,8 @@ async function main(): Promise<void> {
       agentPhone,
       searchAttributes: config.searchAttributes,
       rateLimit: config.rateLimit,
+      idempotency: config.idempotency,
+      gate: { taskQueue: config.gateTaskQueue },
     });
     for (const warning of config.warnings) console.warn(`agentphone worker: warning: ${warning}`);
     console.log(

@@ -37,7 +37,10 @@ beforeEach(() => sim.reset());
 const activities = (baseUrl = sim.baseUrl, timeoutMs = 2000) =>
   createActivities({ client: createAgentPhoneClient({ apiKey, baseUrl, timeoutMs }) });
 const env = () =>
-  new MockActivityEnvironment({ workflowExecution: { workflowId: 'wf-activities', runId: 'run-1' } }, { logger: new DefaultLogger('ERROR') });
+  new MockActivityEnvironment(
+    { workflowExecution: { workflowId: 'wf-activities', runId: 'run-1' } },
+    { logger: new DefaultLogger('ERROR') },
+  );
 const request = { toPhoneNumber: magicNumbers.achieved, objective: 'Ask about the return policy' };
 
 async function failureOf(promise: Promise<unknown>) {
@@ -65,7 +68,10 @@ describe('createCall and getCall over real HTTP', () => {
   });
 
   it('returns a 429 to the workflow as data, with Retry-After, instead of failing', async () => {
-    const outcome = await env().run(activities().createCall, { ...request, toPhoneNumber: magicNumbers.rateLimitedOnce });
+    const outcome = await env().run(activities().createCall, {
+      ...request,
+      toPhoneNumber: magicNumbers.rateLimitedOnce,
+    });
     expect(outcome).toMatchObject({ kind: 'rate_limited', retryAfterSeconds: expect.any(Number) });
   });
 
@@ -73,11 +79,16 @@ describe('createCall and getCall over real HTTP', () => {
     [magicNumbers.badRequest, FailureType.InvalidInput],
     [magicNumbers.insufficientCredits, FailureType.InsufficientCredits],
   ])('fails a create to %s with the non-retryable %s', async (toPhoneNumber, type) => {
-    expect(await failureOf(env().run(activities().createCall, { ...request, toPhoneNumber }))).toMatchObject({ type, retryable: false });
+    expect(await failureOf(env().run(activities().createCall, { ...request, toPhoneNumber }))).toMatchObject({
+      type,
+      retryable: false,
+    });
   });
 
   it('fails with non-retryable Unauthorized on a wrong key, naming the variable and never the key', async () => {
-    const wrong = createActivities({ client: createAgentPhoneClient({ apiKey: 'sk_wrong_key', baseUrl: sim.baseUrl }) });
+    const wrong = createActivities({
+      client: createAgentPhoneClient({ apiKey: 'sk_wrong_key', baseUrl: sim.baseUrl }),
+    });
     const failure = await failureOf(env().run(wrong.getCall, 'cl_x'));
     expect(failure).toMatchObject({ type: FailureType.Unauthorized, retryable: false });
     expect(failure.message).toContain('AGENTPHONE_API_KEY');
@@ -94,7 +105,9 @@ describe('createCall and getCall over real HTTP', () => {
   ])('leaves a read that got %s retryable, as %s', async (_name, fault, type) => {
     const created = await env().run(activities().createCall, request);
     sim.faults.add({ on: 'get', count: 1, ...fault });
-    const failure = await failureOf(env().run(activities(sim.baseUrl, 1000).getCall, (created as { callId: string }).callId));
+    const failure = await failureOf(
+      env().run(activities(sim.baseUrl, 1000).getCall, (created as { callId: string }).callId),
+    );
     expect(failure).toMatchObject({ type, retryable: true });
   });
 
@@ -123,9 +136,21 @@ describe('createCall and getCall over real HTTP', () => {
     expect(failure.message).toMatch(/contract|JSON/);
   });
 
-  it('treats a 202 create without a call id as retryable, so the same key can recover the call', async () => {
+  it('fails a 202 create without a call id as CallOutcomeUnknown: the call was probably placed, so it is not sent again', async () => {
     oddReply = { status: 202, body: '{"data":{"status":"queued"}}' };
     expect(await failureOf(env().run(activities(oddUrl).createCall, request))).toMatchObject({
+      type: FailureType.CallOutcomeUnknown,
+      retryable: false,
+    });
+  });
+
+  it('with AGENTPHONE_IDEMPOTENCY=trusted, treats a 202 create without a call id as retryable with the same key', async () => {
+    oddReply = { status: 202, body: '{"data":{"status":"queued"}}' };
+    const trusted = createActivities({
+      client: createAgentPhoneClient({ apiKey, baseUrl: oddUrl, timeoutMs: 2000 }),
+      idempotency: 'trusted',
+    });
+    expect(await failureOf(env().run(trusted.createCall, request))).toMatchObject({
       type: FailureType.UnexpectedResponse,
       retryable: true,
     });

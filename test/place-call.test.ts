@@ -9,6 +9,7 @@ import { FailureType } from '../src/failures';
 import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
 import { callStateQuery, placeCallWorkflow } from '../src/workflows';
 import type { PlaceCallInput } from '../src/workflows/types';
+import { freePort } from './helpers/browser';
 import {
   createTimeSkippingEnv,
   historyOf,
@@ -45,17 +46,28 @@ interface RunOptions {
   key?: string;
   httpTimeoutMs?: number;
   record?: string;
+  /** AGENTPHONE_IDEMPOTENCY. @default the package's: untrusted */
+  idempotency?: 'trusted' | 'untrusted';
+  baseUrl?: string;
 }
 
 /** Runs one placeCallWorkflow to its end on a fresh worker; returns its result or failure and its history. */
-async function run(input: Partial<PlaceCallInput> | unknown, { key = apiKey, httpTimeoutMs, record }: RunOptions = {}) {
+async function run(
+  input: Partial<PlaceCallInput> | unknown,
+  { key = apiKey, httpTimeoutMs, record, idempotency, baseUrl }: RunOptions = {},
+) {
   const taskQueue = uniqueTaskQueue('place-call');
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities({
-      client: createAgentPhoneClient({ apiKey: key, baseUrl: sim.baseUrl, ...(httpTimeoutMs ? { timeoutMs: httpTimeoutMs } : {}) }),
+      client: createAgentPhoneClient({
+        apiKey: key,
+        baseUrl: baseUrl ?? sim.baseUrl,
+        ...(httpTimeoutMs ? { timeoutMs: httpTimeoutMs } : {}),
+      }),
+      ...(idempotency ? { idempotency } : {}),
     }),
   });
   const handle = await env.client.workflow.start(placeCallWorkflow, {
@@ -64,10 +76,12 @@ async function run(input: Partial<PlaceCallInput> | unknown, { key = apiKey, htt
     workflowId: uniqueId('call'),
   });
   handles.push(handle);
-  const outcome = await worker.runUntil(handle.result().then(
-    (result) => ({ result, error: undefined }),
-    (error: unknown) => ({ result: undefined, error }),
-  ));
+  const outcome = await worker.runUntil(
+    handle.result().then(
+      (result) => ({ result, error: undefined }),
+      (error: unknown) => ({ result: undefined, error }),
+    ),
+  );
   const events = await historyOf(handle);
   if (record) await recordHistory(handle, record);
   return { ...outcome, events, timers: timerDurations(events), activities: scheduledActivities(events), handle };
@@ -238,8 +252,34 @@ describe('placeCallWorkflow on the time-skipping server', () => {
     expect(failure.details[0]).toEqual({ callId: expect.stringMatching(/^cl_/), lastStatus });
   });
 
-  it('retries a create that got a 500 with the same idempotency key, and only one call exists', async () => {
-    const { result } = await run(call(magicNumbers.serverErrorOnce));
+  it('by default fails a create that got a 500 with CallOutcomeUnknown after one request, and never sends it again', async () => {
+    const { error } = await run(call(magicNumbers.serverErrorOnce));
+    const failure = failureOf(error);
+    expect(failure.type).toBe(FailureType.CallOutcomeUnknown);
+    expect(failure.details[0]).toMatchObject({
+      idempotencyKey: expect.stringMatching(/^temporal-/),
+      sentAt: expect.any(String),
+    });
+    expect(requestsTo('POST').map((r) => r.status)).toEqual([500]);
+  });
+
+  it('by default fails a create whose answer came too late with CallOutcomeUnknown, and never sends it again', async () => {
+    const { error } = await run(call(magicNumbers.slowCreate), { httpTimeoutMs: 1000 });
+    expect(failureOf(error).type).toBe(FailureType.CallOutcomeUnknown);
+    await expect.poll(() => requestsTo('POST').length, { timeout: 8000 }).toBe(1);
+    expect(sim.stats().creates).toBe(1);
+  });
+
+  it('retries a create that never reached the API (connection refused) and fails ApiUnavailable, not CallOutcomeUnknown', async () => {
+    const { error } = await run(call(magicNumbers.achieved), {
+      baseUrl: `http://127.0.0.1:${await freePort()}/api/v1`,
+    });
+    expect(failureOf(error).type).toBe(FailureType.ApiUnavailable);
+    expect(sim.requests()).toHaveLength(0);
+  });
+
+  it('with AGENTPHONE_IDEMPOTENCY=trusted retries a create that got a 500 with the same key, and one call exists', async () => {
+    const { result } = await run(call(magicNumbers.serverErrorOnce), { idempotency: 'trusted' });
     expect(result?.outcome).toBe('achieved');
     const creates = requestsTo('POST');
     expect(creates.map((r) => r.status)).toEqual([500, 202]);
@@ -247,8 +287,12 @@ describe('placeCallWorkflow on the time-skipping server', () => {
     expect(sim.stats().creates).toBe(1);
   });
 
-  it('retries a create whose answer came too late with the same key, and gets the same call back', async () => {
-    const { result } = await run(call(magicNumbers.slowCreate), { httpTimeoutMs: 1000, record: 'slow-create' });
+  it('with AGENTPHONE_IDEMPOTENCY=trusted retries a create whose answer came too late, and gets the same call back', async () => {
+    const { result } = await run(call(magicNumbers.slowCreate), {
+      httpTimeoutMs: 1000,
+      record: 'slow-create',
+      idempotency: 'trusted',
+    });
     expect(result?.outcome).toBe('achieved');
     // The simulator logs the slow request when its late answer goes out, after the retry's.
     await expect.poll(() => requestsTo('POST').length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);

@@ -155,5 +155,7 @@ export function runsQuery(workflowId: string): string {
     });
   }
   const literal = (value: string) => `'${value.replace(/'/g, "\\'")}'`;
-  return cut < 0 ? `WorkflowId = ${literal(workflowId)}` : `WorkflowId STARTS_WITH ${literal(workflowId.slice(0, cut))}`;
+  return cut < 0
+    ? `WorkflowId = ${literal(workflowId)}`
+    : `WorkflowId STARTS_WITH ${literal(workflowId.slice(0, cut))}`;
 }

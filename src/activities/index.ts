@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { activityInfo, cancellationSignal, log } from '@temporalio/activity';
+import { cancellationSignal, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   type AgentPhoneClient,
@@ -7,42 +6,55 @@ import {
   AgentPhoneNetworkError,
   AgentPhoneResponseError,
   type CallDetails,
-  type CreatedCall,
 } from '../agentphone';
 import { FailureType } from '../failures';
 import { createCampaignActivities, type RateCeiling } from './campaign';
+import { createCreateActivities, type IdempotencyTrust, type RateLimited } from './create-call';
+import type { DialGateConfig } from './dial-gate-client';
 import { createEarlierCallActivities } from './earlier-call';
-export type { EarlierCall } from './earlier-call';
 import { type CallRequest, checkCallRequest, type GuardRailFailureType } from '../guardrails';
 import type { ResolvedTiming } from '../timing';
+import type { CampaignDialSlot } from '../workflows/types';
 import { resolveTiming } from '../timing-check';
+
+export type { CreateCallOutcome, IdempotencyTrust, RateLimited, SlotUse } from './create-call';
+export type { EarlierCall } from './earlier-call';
 
 export interface ActivityDeps {
   client: AgentPhoneClient;
+  /** The API key's dial gate (AGENTPHONE_RATE_LIMIT). Without it, creates are not paced across workflows. */
+  gate?: DialGateConfig;
+  /** AGENTPHONE_IDEMPOTENCY. @default 'untrusted' */
+  idempotency?: IdempotencyTrust;
   /** Whether the namespace has this package's search attributes (see temporal-setup.ts). @default false */
   searchAttributes?: boolean;
   /** The API key's ceiling, creates per window. @default the contract's 10 a minute */
   rateLimit?: RateCeiling;
 }
 
-/** `indexed`: whether the workflow may upsert search attributes, decided once and recorded with the verdict. */
-export type PreparedCall = { indexed: boolean } & (
-  | { ok: true; request: CallRequest; timing: ResolvedTiming }
+/**
+ * `indexed`: whether the workflow may upsert search attributes; `gated`: whether its creates wait for the key's dial
+ * gate. Both decided once and recorded with the verdict.
+ */
+export type PreparedCall = { indexed: boolean; gated?: boolean } & (
+  | { ok: true; request: CallRequest; timing: ResolvedTiming; slot?: CampaignDialSlot }
   | { ok: false; type: GuardRailFailureType; field: string; message: string }
 );
 
-/** A 429 is not a failure of the activity: the workflow waits on a durable timer and decides. */
-export type RateLimited = { kind: 'rate_limited'; retryAfterSeconds?: number };
-export type CreateCallOutcome = ({ kind: 'created' } & CreatedCall) | RateLimited;
 export type GetCallOutcome = ({ kind: 'call' } & CallDetails) | RateLimited;
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createCallActivities(deps), ...createEarlierCallActivities(), ...createCampaignActivities(deps) };
+  return {
+    ...createCallActivities(deps),
+    ...createCreateActivities(deps),
+    ...createEarlierCallActivities(),
+    ...createCampaignActivities(deps),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 
-function createCallActivities({ client, searchAttributes = false }: ActivityDeps) {
+function createCallActivities({ client, searchAttributes = false, gate }: ActivityDeps) {
   return {
     /**
      * The guard rails and the timing overrides, checked in an activity so that the decision is recorded in
@@ -51,30 +63,17 @@ function createCallActivities({ client, searchAttributes = false }: ActivityDeps
      */
     async prepareCall(input: unknown): Promise<PreparedCall> {
       const indexed = searchAttributes;
+      const gated = gate !== undefined;
       const verdict = checkCallRequest(input);
       if (!verdict.ok)
         return { indexed, ok: false, type: verdict.type, field: verdict.field, message: verdict.message };
       const timing = resolveTiming((input as { timing?: unknown }).timing);
       if (!timing.ok)
         return { indexed, ok: false, type: FailureType.InvalidInput, field: 'timing', message: timing.message };
-      return { indexed, ok: true, request: verdict.request, timing: timing.timing };
-    },
-
-    /**
-     * Places the call. Every attempt of one workflow run sends the same Idempotency-Key, so a retry after a lost
-     * answer (timeout, reset, 5xx after the call was created) gets the same call back instead of dialing twice.
-     * 400/401/402 are final and never retried; 429 goes back to the workflow, which waits 60 s on a timer.
-     */
-    async createCall(request: CallRequest): Promise<CreateCallOutcome> {
-      try {
-        const created = await client.createCall(request, {
-          idempotencyKey: idempotencyKey(),
-          signal: cancellationSignal(),
-        });
-        return { kind: 'created', ...created };
-      } catch (error) {
-        return rateLimitedOrThrow(error, 'create');
-      }
+      const slot = dialSlotOf((input as { dialSlot?: unknown }).dialSlot);
+      if (typeof slot === 'string')
+        return { indexed, ok: false, type: FailureType.InvalidInput, field: 'dialSlot', message: slot };
+      return { indexed, gated, ok: true, request: verdict.request, timing: timing.timing, ...(slot ? { slot } : {}) };
     },
 
     /** Reads the call's status. Reads are safe to repeat, so every transient fault is retried by Temporal. */
@@ -88,17 +87,40 @@ function createCallActivities({ client, searchAttributes = false }: ActivityDeps
   };
 }
 
-/**
- * Derived from the workflow run, not from the attempt: stable across activity retries and worker restarts.
- * Hashed so that any workflow id (spaces, non-ASCII) yields a valid header value.
- */
-function idempotencyKey(): string {
-  const info = activityInfo();
-  const scope = info.workflowExecution
-    ? `${info.workflowExecution.workflowId}\n${info.workflowExecution.runId}`
-    : `activity\n${info.activityId}`;
-  const digest = createHash('sha256').update(scope);
-  return `temporal-${digest.digest('base64url').slice(0, 32)}`;
+/** A campaign's dial slot, checked: what it asks of the gate must be within bounds. A string says what is wrong. */
+function dialSlotOf(value: unknown): CampaignDialSlot | string | undefined {
+  if (value === undefined) return undefined;
+  const slot = value as CampaignDialSlot;
+  if (
+    typeof slot !== 'object' ||
+    slot === null ||
+    typeof slot.campaignId !== 'string' ||
+    !slot.campaignId ||
+    slot.campaignId.length > 1000
+  ) {
+    return 'dialSlot needs the campaignId of the campaign that dials (set by callCampaignWorkflow).';
+  }
+  if (slot.share !== undefined && !(typeof slot.share === 'number' && slot.share > 0 && slot.share <= 100)) {
+    return 'dialSlot.share must be a number above 0 and at most 100.';
+  }
+  const cap = slot.cap;
+  if (
+    cap !== undefined &&
+    !(
+      Number.isInteger(cap?.count) &&
+      cap.count >= 1 &&
+      cap.count <= 10_000 &&
+      cap.windowMs >= 100 &&
+      cap.windowMs <= 3_600_000
+    )
+  ) {
+    return 'dialSlot.cap must be 1–10,000 creates per 100 ms to 1 h.';
+  }
+  return {
+    campaignId: slot.campaignId,
+    ...(slot.share === undefined ? {} : { share: slot.share }),
+    ...(cap ? { cap: { count: cap.count, windowMs: cap.windowMs } } : {}),
+  };
 }
 
 function rateLimitedOrThrow(error: unknown, action: 'create' | 'read', callId?: string): RateLimited {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { createRedactor, type Redact, redactDeep, redactedMark } from '../redact';
 import { AgentPhoneHttpError, AgentPhoneNetworkError, AgentPhoneResponseError } from './errors';
@@ -51,6 +52,8 @@ export interface AgentPhoneClient {
   getCall(callId: string, options?: RequestOptions): Promise<CallDetails>;
   /** Removes this client's API key from a text (and bounds it): for anything that may reach a log or history. */
   redact?: Redact;
+  /** A hash of the key that names it (its dial gate) without revealing it. */
+  keyFingerprint?: string;
 }
 
 /**
@@ -138,6 +141,7 @@ export function createAgentPhoneClient(options: AgentPhoneClientOptions): AgentP
 
   return {
     redact,
+    keyFingerprint: keyFingerprint(apiKey),
 
     async createCall(call, { idempotencyKey, signal } = {}) {
       const body = await request('POST', '/calls', createCallResponseSchema, {
@@ -171,6 +175,11 @@ export function createAgentPhoneClient(options: AgentPhoneClientOptions): AgentP
       });
     },
   };
+}
+
+/** 16 hex digits of a hash of the key: enough to tell keys apart, useless to anyone who wants the key. */
+export function keyFingerprint(apiKey: string): string {
+  return createHash('sha256').update(`agentphone-api-key\n${apiKey}`).digest('hex').slice(0, 16);
 }
 
 /**

@@ -191,7 +191,11 @@ export class DialGateState {
     const at = Math.max(offer.notBefore, this.holdUntil);
     if (now < at) return { kind: 'wait', untilMs: at - now };
     this.offers.delete(offerId);
-    this.claims.push({ at: now, requester: offer.requester, ...(offer.campaignId ? { campaignId: offer.campaignId } : {}) });
+    this.claims.push({
+      at: now,
+      requester: offer.requester,
+      ...(offer.campaignId ? { campaignId: offer.campaignId } : {}),
+    });
     this.remember(this.claimed, offer.requester, attempt);
     this.totals.claims++;
     return { kind: 'claimed', at: now };

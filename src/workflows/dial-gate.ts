@@ -10,7 +10,14 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import { type Ceiling, type DialGateCarry, type DialGateSnapshot, DialGateState, type Offer, type SlotRequest } from './dial-gate-state';
+import {
+  type Ceiling,
+  type DialGateCarry,
+  type DialGateSnapshot,
+  DialGateState,
+  type Offer,
+  type SlotRequest,
+} from './dial-gate-state';
 
 /**
  * One per API key: every create made with the key passes it. Why a workflow, and not the alternatives:
@@ -96,16 +103,19 @@ export async function dialGateWorkflow(input: DialGateInput): Promise<void> {
 
 function validateRequest(request: SlotRequest): void {
   const ceiling = request?.ceiling;
-  if (typeof request?.requester !== 'string' || request.requester.length > 100) throw new Error('requester is required');
+  if (typeof request?.requester !== 'string' || request.requester.length > 100)
+    throw new Error('requester is required');
   if (request.priority !== 'call' && request.priority !== 'campaign') throw new Error('priority is call or campaign');
   if (!ceiling || !(ceiling.count >= 1) || !(ceiling.windowMs >= 100)) throw new Error('ceiling is required');
-  if (request.share !== undefined && !(request.share > 0 && request.share <= 100)) throw new Error('share is from 0 to 100');
+  if (request.share !== undefined && !(request.share > 0 && request.share <= 100))
+    throw new Error('share is from 0 to 100');
 }
 
 /** The Web UI's "Current details": what the key's window holds and who waits for it, by priority. */
 function showDetails(s: DialGateSnapshot): void {
   const campaigns = Object.entries(s.campaigns).map(
-    ([id, c]) => `| campaign ${id} | share ${c.share} · ${c.granted} dialed · waited ${Math.round(c.waitedMs / 1000)}s |`,
+    ([id, c]) =>
+      `| campaign ${id} | share ${c.share} · ${c.granted} dialed · waited ${Math.round(c.waitedMs / 1000)}s |`,
   );
   const waiting = Object.entries(s.waiting.campaigns).map(([id, n]) => `| waiting: campaign ${id} | ${n} |`);
   setCurrentDetails(

@@ -10,3 +10,12 @@ export {
   resumeCampaignUpdate,
   cancelCampaignUpdate,
 } from './campaign';
+export {
+  dialGateWorkflow,
+  requestDialSlotUpdate,
+  claimDialSlotUpdate,
+  releaseDialSlotUpdate,
+  dialClaimsQuery,
+  dialRateLimitedSignal,
+  dialGateQuery,
+} from './dial-gate';

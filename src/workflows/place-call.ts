@@ -17,7 +17,8 @@ import { outcomes, terminalStatuses, type CallOutcome } from '../agentphone/stat
 import { FailureType } from '../failures';
 import { searchAttributes } from '../search-attributes';
 import type { ResolvedTiming } from '../timing';
-import type { CallResult, CallState, PlaceCallInput } from './types';
+import type { SlotAsk } from '../activities/dial-gate-client';
+import type { CallResult, CallState, CampaignDialSlot, PlaceCallInput } from './types';
 
 export const callStateQuery = defineQuery<CallState>('callState');
 
@@ -27,17 +28,31 @@ const { prepareCall } = proxyLocalActivities<Activities>({
 });
 
 const { createCall } = proxyActivities<Activities>({
-  // The HTTP client gives up after 15 s; this leaves room for it to report why.
-  startToCloseTimeout: '30s',
+  // The HTTP client gives up after 15 s. A create whose gate offer lapsed waits in line again, heartbeating.
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '30s',
   retry: {
-    // Safe to retry only because every attempt sends the run's Idempotency-Key (see createCall).
+    // A retry never sends a create that may have reached the API, unless AGENTPHONE_IDEMPOTENCY=trusted: the
+    // activity decides from what failed and from what the gate recorded (see classifyCreateFailure).
     // Bounded, so an outage ends in ApiUnavailable instead of a call nobody hears about.
     initialInterval: '2s',
     backoffCoefficient: 2,
     maximumInterval: '30s',
     maximumAttempts: 6,
-    nonRetryableErrorTypes: [FailureType.InvalidInput, FailureType.Unauthorized, FailureType.InsufficientCredits],
+    nonRetryableErrorTypes: [
+      FailureType.InvalidInput,
+      FailureType.Unauthorized,
+      FailureType.InsufficientCredits,
+      FailureType.CallOutcomeUnknown,
+    ],
   },
+});
+
+const { waitForDialSlot } = proxyActivities<Activities>({
+  // Waiting in line sends nothing, so it is retried freely; a campaign's call may wait several windows.
+  startToCloseTimeout: '2h',
+  heartbeatTimeout: '30s',
+  retry: { maximumAttempts: 20, maximumInterval: '10s' },
 });
 
 const { findEarlierCall } = proxyLocalActivities<Activities>({
@@ -70,8 +85,9 @@ export async function placeCallWorkflow(input: PlaceCallInput): Promise<CallResu
   const index = { enabled: false, status: '' };
 
   try {
-    const { request, timing, indexed } = await checkInput(input, index);
-    index.enabled = indexed;
+    const prepared = await checkInput(input, index);
+    const { request, timing } = prepared;
+    index.enabled = prepared.indexed;
 
     // One id, one call: a run started again over a closed one, or by a reset, never dials if an earlier run did.
     const earlier: EarlierCall = patched('earlier-call-check')
@@ -91,13 +107,23 @@ export async function placeCallWorkflow(input: PlaceCallInput): Promise<CallResu
       });
     }
 
-    enter(state, 'creating');
+    let creates = 0;
     const created =
       earlier.kind === 'created'
         ? { callId: earlier.callId, status: 'queued', creditsRemaining: undefined }
-        : await withOneRateLimitWait(state, timing, 'create call', (summary) =>
-            createCall.executeWithOptions({ summary }, [request]),
-          );
+        : await withOneRateLimitWait(state, timing, 'create call', async (summary) => {
+            if (!prepared.gated) {
+              enter(state, 'creating');
+              return createCall.executeWithOptions({ summary }, [request]);
+            }
+            // The key's gate: wait in line for a slot, then claim it right before the create is sent.
+            const ask: SlotAsk = { ...slotAsk(prepared.slot), key: `create-${++creates}` };
+            enter(state, 'waiting_for_slot');
+            const offer = await waitForDialSlot.executeWithOptions({ summary: waitSummary(prepared.slot) }, [ask]);
+            if (offer) state.waitedForSlotMs = (state.waitedForSlotMs ?? 0) + offer.waitedMs;
+            enter(state, 'creating');
+            return createCall.executeWithOptions({ summary }, [request, { ask, ...(offer ? { offer } : {}) }]);
+          });
     state.callId = created.callId;
     state.lastStatus = created.status;
     indexStatus(index, created.status);
@@ -111,7 +137,10 @@ export async function placeCallWorkflow(input: PlaceCallInput): Promise<CallResu
     if (call.status === 'canceled') throw callEnded(FailureType.CallCanceled, 'was canceled', call);
 
     call = await awaitEnrichment(state, timing, call, onRead);
-    const result = toResult(call, state.polls, created.creditsRemaining);
+    const result = {
+      ...toResult(call, state.polls, created.creditsRemaining),
+      ...(state.waitedForSlotMs === undefined ? {} : { waitedForSlotMs: state.waitedForSlotMs }),
+    };
     if (index.enabled) upsertSearchAttributes([{ key: searchAttributes.outcome, value: result.outcome }]);
     enter(state, 'completed');
     return result;
@@ -140,6 +169,22 @@ async function checkInput(input: PlaceCallInput, index: { enabled: boolean }) {
     });
   }
   return prepared;
+}
+
+function slotAsk(slot: CampaignDialSlot | undefined): Omit<SlotAsk, 'key'> {
+  if (!slot) return { priority: 'call' };
+  return {
+    priority: 'campaign',
+    campaignId: slot.campaignId,
+    ...(slot.share ? { share: slot.share } : {}),
+    ...(slot.cap ? { cap: slot.cap } : {}),
+  };
+}
+
+function waitSummary(slot: CampaignDialSlot | undefined): string {
+  return slot
+    ? `wait for a dial slot (campaign ${slot.campaignId}, behind single calls)`
+    : 'wait for a dial slot (single call: first in line)';
 }
 
 function isRateLimited(outcome: unknown): outcome is RateLimited {
@@ -304,6 +349,7 @@ function showDetails(state: CallState): void {
     ['polls', String(state.polls)],
     ['deadline', state.deadline ?? '—'],
     ...(state.earlierRunId ? [['placed by earlier run', state.earlierRunId]] : []),
+    ...(state.waitedForSlotMs !== undefined ? [['waited for a dial slot', seconds(state.waitedForSlotMs)]] : []),
     ...(state.failure ? [['failure', state.failure]] : []),
   ];
   setCurrentDetails(['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n'));

@@ -12,6 +12,19 @@ export interface PlaceCallInput {
   website?: string;
   /** Overrides of the contract's durations (demos, benchmarks, tests). */
   timing?: Timing;
+  /**
+   * Set by `callCampaignWorkflow` for its calls: they wait behind single calls for the key's dial gate, in the
+   * campaign's share, within its own `callsPerMinute`. A call started without it is a single call.
+   */
+  dialSlot?: CampaignDialSlot;
+}
+
+export interface CampaignDialSlot {
+  campaignId: string;
+  /** @default 1 */
+  share?: number;
+  /** The campaign's own ceiling: its callsPerMinute per its rate window. */
+  cap?: { count: number; windowMs: number };
 }
 
 /** The result of a completed call. */
@@ -29,9 +42,12 @@ export interface CallResult {
   creditsRemaining?: number;
   /** Set when this run placed no call: an earlier run of the same workflow id did, and this is its result. */
   earlierRunId?: string;
+  /** How long the create waited for the API key's dial gate. */
+  waitedForSlotMs?: number;
 }
 
-export type CallPhase = 'checking' | 'creating' | 'rate_limited' | 'polling' | 'enriching' | 'completed' | 'failed';
+export type CallPhase =
+  'checking' | 'waiting_for_slot' | 'creating' | 'rate_limited' | 'polling' | 'enriching' | 'completed' | 'failed';
 
 /** What the `callState` query answers: the live state of one call. */
 export interface CallState {
@@ -46,4 +62,6 @@ export interface CallState {
   failure?: string;
   /** An earlier run of this workflow id placed the call: this run follows it instead of dialing. */
   earlierRunId?: string;
+  /** Time spent waiting for the API key's dial gate so far. */
+  waitedForSlotMs?: number;
 }

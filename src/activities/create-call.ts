@@ -1,0 +1,235 @@
+import { createHash } from 'node:crypto';
+import { activityInfo, cancellationSignal, getClient, heartbeat, log } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  type AgentPhoneClient,
+  AgentPhoneHttpError,
+  AgentPhoneNetworkError,
+  AgentPhoneResponseError,
+  type CreatedCall,
+} from '../agentphone';
+import { rateLimitWaitMs } from '../agentphone/contract';
+import { FailureType } from '../failures';
+import type { CallRequest } from '../guardrails';
+import type { Offer } from '../workflows/dial-gate-state';
+import { type DialGate, dialGate, type DialGateConfig, requesterOf, type SlotAsk } from './dial-gate-client';
+
+/**
+ * Whether the API is known to honour `Idempotency-Key` (AGENTPHONE_IDEMPOTENCY). The contract does not mention it,
+ * so by default a create that may have reached the API is never sent again.
+ */
+export type IdempotencyTrust = 'trusted' | 'untrusted';
+
+/** A 429 is not a failure of the activity: the workflow waits on a durable timer and decides. */
+export type RateLimited = { kind: 'rate_limited'; retryAfterSeconds?: number };
+export type CreateCallOutcome = ({ kind: 'created' } & CreatedCall) | RateLimited;
+
+/** The slot a call was offered by the key's gate (waitForDialSlot), and what it asked for. */
+export interface SlotUse {
+  ask: SlotAsk;
+  offer?: Offer;
+}
+
+/**
+ * Every way a create can fail, and what follows from it. "Sent" is what matters: a create that may have reached the
+ * API may have dialed someone, and is never sent again unless the API is known to deduplicate.
+ *
+ * | what happened                                        | verdict      | why                                                    |
+ * |------------------------------------------------------|--------------|--------------------------------------------------------|
+ * | HTTP 400, 422                                        | refused      | InvalidInput: the API read the request and refused it   |
+ * | HTTP 401, 403                                        | refused      | Unauthorized: the key was refused, nothing was placed   |
+ * | HTTP 402                                             | refused      | InsufficientCredits: no credit, nothing was placed      |
+ * | HTTP 404                                             | refused      | InvalidInput: no such endpoint (AGENTPHONE_BASE_URL)    |
+ * | HTTP 409                                             | refused      | InvalidInput: a deduplicating API refused a conflict    |
+ * | HTTP 429                                             | rate limited | counted and refused: the contract's 60 s wait follows   |
+ * | any other 4xx                                        | refused      | UnexpectedResponse: a client error places nothing       |
+ * | HTTP 408, any 5xx                                    | ambiguous    | the API had the request: it may have placed the call    |
+ * | connection refused, DNS failure, TLS failure         | not sent     | no byte of the request left this worker                 |
+ * | timeout, reset, answer cut short                     | ambiguous    | the request may have arrived; its answer was lost       |
+ * | 2xx whose body cannot be read                        | ambiguous    | the API accepted: a call was probably placed, id lost   |
+ * | worker lost during the request (seen by the retry)   | ambiguous    | nothing says how far the lost attempt got               |
+ *
+ * Refused and rate limited follow the contract; not sent is retried (nothing reached the API); ambiguous fails
+ * `CallOutcomeUnknown` unless AGENTPHONE_IDEMPOTENCY=trusted, when it is retried with the same Idempotency-Key.
+ */
+export type CreateVerdict =
+  | { kind: 'refused'; failure: ApplicationFailure }
+  | { kind: 'rate_limited'; retryAfterSeconds?: number }
+  | { kind: 'not_sent'; message: string }
+  /** `type`: what the failure is when it is retried (AGENTPHONE_IDEMPOTENCY=trusted). */
+  | { kind: 'ambiguous'; message: string; type: FailureType };
+
+export function classifyCreateFailure(error: unknown): CreateVerdict {
+  if (error instanceof AgentPhoneHttpError) {
+    const refused = (type: FailureType, message: string): CreateVerdict => ({
+      kind: 'refused',
+      failure: ApplicationFailure.create({ type, message, nonRetryable: true }),
+    });
+    switch (error.status) {
+      case 400:
+      case 422:
+        return refused(FailureType.InvalidInput, `AgentPhone refused the create: ${error.message}`);
+      case 401:
+      case 403:
+        return refused(
+          FailureType.Unauthorized,
+          `AgentPhone refused the API key (HTTP ${error.status}). Check AGENTPHONE_API_KEY.`,
+        );
+      case 402:
+        return refused(
+          FailureType.InsufficientCredits,
+          'AgentPhone has no credits left for this account. Top up, then retry.',
+        );
+      case 404:
+        return refused(FailureType.InvalidInput, 'AgentPhone answered 404 to the create: check AGENTPHONE_BASE_URL.');
+      case 409:
+        return refused(
+          FailureType.InvalidInput,
+          `AgentPhone refused the create as a conflicting retry: ${error.message}`,
+        );
+      case 429:
+        return {
+          kind: 'rate_limited',
+          ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+        };
+    }
+    if (error.status >= 500 || error.status === 408) {
+      const message = `AgentPhone answered HTTP ${error.status} to the create`;
+      return { kind: 'ambiguous', message, type: FailureType.ApiUnavailable };
+    }
+    return refused(
+      FailureType.UnexpectedResponse,
+      `AgentPhone answered HTTP ${error.status} to the create: ${error.message}`,
+    );
+  }
+  if (error instanceof AgentPhoneNetworkError) {
+    return error.maybeSent
+      ? { kind: 'ambiguous', message: error.message, type: FailureType.ApiUnavailable }
+      : { kind: 'not_sent', message: error.message };
+  }
+  if (error instanceof AgentPhoneResponseError) {
+    return { kind: 'ambiguous', message: error.message, type: FailureType.UnexpectedResponse };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { kind: 'ambiguous', message, type: FailureType.ApiUnavailable };
+}
+
+export interface CreateDeps {
+  client: AgentPhoneClient;
+  gate?: DialGateConfig;
+  idempotency?: IdempotencyTrust;
+}
+
+export function createCreateActivities({ client, gate: gateConfig, idempotency = 'untrusted' }: CreateDeps) {
+  const gateOf = () => (gateConfig ? dialGate(getClient(), gateConfig) : undefined);
+
+  return {
+    /**
+     * Waits in the key's line until the gate offers a slot: single calls first, campaigns by their share. Nothing is
+     * sent, so any failure is safe to retry (the place in line is kept). Without a gate, there is nothing to wait for.
+     */
+    async waitForDialSlot(ask: SlotAsk): Promise<Offer | undefined> {
+      return gateOf()?.request(ask);
+    },
+
+    /**
+     * Places the call. With a gate, the slot is claimed right before the create is sent, so the key's window counts
+     * creates, not starts. Every attempt of a run sends the same Idempotency-Key; whether a retry may send again is
+     * decided by {@link classifyCreateFailure} and, for a lost attempt, by what the gate recorded.
+     */
+    async createCall(request: CallRequest, slot?: SlotUse): Promise<CreateCallOutcome> {
+      const gate = gateOf();
+      // A run from before the gate passes no slot: its create is named by its activity, unique within the run.
+      const ask: SlotAsk = slot?.ask ?? { priority: 'call', key: `create-a${activityInfo().activityId}` };
+      const key = idempotencyKey();
+      await refuseIfAnEarlierAttemptMayHaveSent(gate, ask, key, idempotency);
+      if (gate) await claimSlot(gate, ask, slot?.offer);
+
+      const sentAt = new Date().toISOString();
+      try {
+        const created = await client.createCall(request, { idempotencyKey: key, signal: cancellationSignal() });
+        return { kind: 'created', ...created };
+      } catch (error) {
+        const verdict = classifyCreateFailure(error);
+        switch (verdict.kind) {
+          case 'refused':
+            throw verdict.failure;
+          case 'rate_limited':
+            log.warn('AgentPhone rate limit on create', { retryAfterSeconds: verdict.retryAfterSeconds });
+            await gate?.rateLimited((verdict.retryAfterSeconds ?? rateLimitWaitMs / 1000) * 1000);
+            return {
+              kind: 'rate_limited',
+              ...(verdict.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: verdict.retryAfterSeconds }),
+            };
+          case 'not_sent':
+            // Recorded before the failure, so that the retry knows this attempt sent nothing.
+            if (gate) await gate.release(requesterOf(ask));
+            heartbeat({ notSent: activityInfo().attempt });
+            throw ApplicationFailure.create({ type: FailureType.ApiUnavailable, message: verdict.message });
+          case 'ambiguous':
+            if (idempotency === 'trusted') {
+              // Retried with the same Idempotency-Key: the operator declared that the API deduplicates.
+              throw ApplicationFailure.create({ type: verdict.type, message: verdict.message });
+            }
+            throw outcomeUnknown(
+              `${verdict.message}: the call may have been placed, so it is not sent again.`,
+              key,
+              sentAt,
+            );
+        }
+      }
+    },
+  };
+}
+
+/** Claims the offered slot, or waits in line again when the offer lapsed (a slow worker, the gate moved on). */
+async function claimSlot(gate: DialGate, ask: SlotAsk, offered: Offer | undefined): Promise<void> {
+  let offer = offered ?? (await gate.request(ask));
+  for (;;) {
+    const answer = await gate.claim(offer);
+    if (answer.kind === 'claimed') return;
+    offer = await gate.request(ask);
+  }
+}
+
+/**
+ * A retry of a create must know whether an earlier attempt may have reached the API. It may have, unless the gate
+ * holds no claim of it (a claim comes before every send) or it recorded that it sent nothing.
+ */
+async function refuseIfAnEarlierAttemptMayHaveSent(
+  gate: DialGate | undefined,
+  ask: SlotAsk,
+  key: string,
+  idempotency: IdempotencyTrust,
+): Promise<void> {
+  const { attempt, heartbeatDetails } = activityInfo();
+  if (attempt === 1 || idempotency === 'trusted') return;
+  const previousSentNothing = (heartbeatDetails as { notSent?: number } | undefined)?.notSent === attempt - 1;
+  if (previousSentNothing) return;
+  if (gate && (await gate.claimsOf(requesterOf(ask))).filter((a) => a < attempt).length === 0) return;
+  throw outcomeUnknown(
+    `An earlier attempt of this create (attempt ${attempt - 1}) was lost while it may have been sending: not sending again.`,
+    key,
+  );
+}
+
+function outcomeUnknown(message: string, idempotencyKey: string, sentAt?: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureType.CallOutcomeUnknown,
+    message,
+    nonRetryable: true,
+    details: [{ idempotencyKey, ...(sentAt ? { sentAt } : {}) }],
+  });
+}
+
+/**
+ * Derived from the workflow run, not from the attempt: stable across activity retries and worker restarts.
+ * Hashed so that any workflow id (spaces, non-ASCII) yields a valid header value.
+ */
+function idempotencyKey(): string {
+  const info = activityInfo();
+  const scope = info.workflowExecution
+    ? `${info.workflowExecution.workflowId}\n${info.workflowExecution.runId}`
+    : `activity\n${info.activityId}`;
+  return `temporal-${createHash('sha256').update(scope).digest('base64url').slice(0, 32)}`;
+}

@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto';
+import { activityInfo, heartbeat, log } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowNotFoundError,
+} from '@temporalio/common';
+import type { Ceiling, Offer, SlotPriority, SlotRequest } from '../workflows/dial-gate-state';
+import {
+  type ClaimAnswer,
+  claimDialSlotUpdate,
+  dialClaimsQuery,
+  dialGateWorkflow,
+  dialRateLimitedSignal,
+  releaseDialSlotUpdate,
+  requestDialSlotUpdate,
+} from '../workflows/dial-gate';
+
+/** Where the key's gate lives: every worker holding the key computes the same id from the same key. */
+export interface DialGateConfig {
+  /** AGENTPHONE_RATE_LIMIT. */
+  ceiling: Ceiling;
+  /** The task queue the gate workflow runs on (every worker polls it). */
+  taskQueue: string;
+  /** The key's fingerprint: a hash, so the id names the key without revealing it. */
+  fingerprint: string;
+}
+
+export function gateWorkflowId(fingerprint: string): string {
+  return `agentphone-dial-gate-${fingerprint}`;
+}
+
+/** What a call asks of the gate; the rest (who asks, the ceiling) the activity adds. */
+export interface SlotAsk {
+  priority: SlotPriority;
+  campaignId?: string;
+  share?: number;
+  cap?: Ceiling;
+  /** Names the create within its run (`create-1`, and `create-2` after a 429), so both activities agree. */
+  key: string;
+}
+
+/** The requester of one create of one run: hashed, so any workflow id makes a short, header-safe name. */
+export function requesterOf(ask: Pick<SlotAsk, 'key'>): string {
+  const { workflowExecution } = activityInfo();
+  const scope = `${workflowExecution?.workflowId}\n${workflowExecution?.runId}\n${ask.key}`;
+  return createHash('sha256').update(scope).digest('base64url').slice(0, 22);
+}
+
+/** The activity side of the gate: messages to the key's gate workflow, starting it when it does not exist yet. */
+export function dialGate(client: Client, config: DialGateConfig) {
+  const workflowId = gateWorkflowId(config.fingerprint);
+  const handle = () => client.workflow.getHandle(workflowId);
+
+  async function ensureStarted(): Promise<void> {
+    try {
+      await client.workflow.start(dialGateWorkflow, {
+        workflowId,
+        taskQueue: config.taskQueue,
+        args: [{ ceiling: config.ceiling }],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        staticSummary: `Dial gate of API key ${config.fingerprint}: ${config.ceiling.count} creates per ${config.ceiling.windowMs / 1000}s`,
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+  }
+
+  /** Runs `send` against the gate, starting it first if it is missing or was closed (terminated by an operator). */
+  async function withGate<T>(send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+      await ensureStarted();
+      return send();
+    }
+  }
+
+  return {
+    /** Waits in line for a slot (heartbeating), and returns the offer. Safe to repeat: the place in line is kept. */
+    async request(ask: SlotAsk): Promise<Offer> {
+      const request: SlotRequest = {
+        requester: requesterOf(ask),
+        priority: ask.priority,
+        ceiling: config.ceiling,
+        ...(ask.campaignId === undefined ? {} : { campaignId: ask.campaignId }),
+        ...(ask.share === undefined ? {} : { share: ask.share }),
+        ...(ask.cap === undefined ? {} : { cap: ask.cap }),
+      };
+      const beat = setInterval(() => heartbeat({ waitingForSlot: true }), 5_000);
+      try {
+        for (let round = 0; ; round++) {
+          const answer = await withGate(() =>
+            handle().executeUpdate(requestDialSlotUpdate, {
+              args: [request],
+              // One id per attempt and round: a retried RPC is deduplicated, a new attempt is a new request.
+              updateId: `${request.requester}:${activityInfo().attempt}:${round}`,
+            }),
+          );
+          if (answer.kind === 'offer') return answer.offer;
+          // The gate is continuing as new: ask its next run.
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    /** The point of no return, right before the create is sent. */
+    async claim(offer: Offer): Promise<ClaimAnswer> {
+      return withGate(() =>
+        handle().executeUpdate(claimDialSlotUpdate, {
+          args: [{ offerId: offer.offerId, attempt: activityInfo().attempt }],
+          updateId: `${offer.offerId}:${activityInfo().attempt}`,
+        }),
+      );
+    },
+
+    /** A claimed create that never left the worker: its retry is not ambiguous. */
+    async release(requester: string): Promise<void> {
+      await withGate(() =>
+        handle().executeUpdate(releaseDialSlotUpdate, { args: [{ requester, attempt: activityInfo().attempt }] }),
+      );
+    },
+
+    /** Attempts of this create that claimed a slot and did not release it: each may have reached the API. */
+    async claimsOf(requester: string): Promise<number[]> {
+      try {
+        return await handle().query(dialClaimsQuery, requester);
+      } catch (error) {
+        if (isMissing(error)) return [];
+        throw error;
+      }
+    },
+
+    /** The API answered 429 anyway: every dialer of the key waits out one back-off. Best effort. */
+    async rateLimited(backOffMs: number): Promise<void> {
+      await withGate(() => handle().signal(dialRateLimitedSignal, { backOffMs })).catch((error: unknown) =>
+        log.warn('could not tell the dial gate about a 429', { error: String(error) }),
+      );
+    },
+  };
+}
+
+export type DialGate = ReturnType<typeof dialGate>;
+
+function isMissing(error: unknown): boolean {
+  if (error instanceof WorkflowNotFoundError) return true;
+  const text =
+    error instanceof Error ? `${error.message} ${String((error.cause as Error | undefined)?.message ?? '')}` : '';
+  return /not found|already completed|workflow execution already completed/i.test(text);
+}
