@@ -40,7 +40,11 @@ export interface StartedCall {
  * Starts `placeCallWorkflow`, after checking the same guard rails the workflow checks (so a bad number fails here,
  * with nothing started). Starting an id that exists, running or closed, attaches to it instead: one id, one call.
  */
-export async function startCall(client: Client, input: PlaceCallInput, options: StartCallOptions = {}): Promise<StartedCall> {
+export async function startCall(
+  client: Client,
+  input: PlaceCallInput,
+  options: StartCallOptions = {},
+): Promise<StartedCall> {
   assertCallInput(input);
   const { workflowId = `call-${randomUUID()}`, taskQueue = defaultTaskQueue } = options;
   try {
@@ -57,7 +61,11 @@ export async function startCall(client: Client, input: PlaceCallInput, options: 
     return { workflowId, handle, alreadyStarted: false };
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    return { workflowId, handle: client.workflow.getHandle<typeof placeCallWorkflow>(workflowId), alreadyStarted: true };
+    return {
+      workflowId,
+      handle: client.workflow.getHandle<typeof placeCallWorkflow>(workflowId),
+      alreadyStarted: true,
+    };
   }
 }
 
@@ -69,7 +77,11 @@ export interface PlaceCallOptions extends StartCallOptions {
 }
 
 /** Starts a call (see {@link startCall}) and waits for its result. A failed call throws `WorkflowFailedError`. */
-export async function placeCall(client: Client, input: PlaceCallInput, options: PlaceCallOptions = {}): Promise<CallResult> {
+export async function placeCall(
+  client: Client,
+  input: PlaceCallInput,
+  options: PlaceCallOptions = {},
+): Promise<CallResult> {
   const { handle } = await startCall(client, input, options);
   return waitForCall(handle, options);
 }

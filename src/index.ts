@@ -1,10 +1,24 @@
 // The package's public API for library users. Workflow code lives in ./workflows (the worker's bundle entry).
-export { assertCallInput, CallInputError, callFailureOf, maskPhoneNumber, placeCall, startCall, waitForCall } from './client';
+export {
+  assertCallInput,
+  CallInputError,
+  callFailureOf,
+  maskPhoneNumber,
+  placeCall,
+  startCall,
+  waitForCall,
+} from './client';
 export type { PlaceCallOptions, StartCallOptions, StartedCall } from './client';
 export { FailureType, nextStep } from './failures';
 export { createActivities } from './activities';
 export type { Activities, ActivityDeps } from './activities';
-export { createAgentPhoneClient, defaultBaseUrl, AgentPhoneHttpError, AgentPhoneNetworkError, AgentPhoneResponseError } from './agentphone';
+export {
+  createAgentPhoneClient,
+  defaultBaseUrl,
+  AgentPhoneHttpError,
+  AgentPhoneNetworkError,
+  AgentPhoneResponseError,
+} from './agentphone';
 export type { AgentPhoneClient, CallOutcome, CallStatus } from './agentphone';
 export { checkCallRequest, checkPhoneNumber } from './guardrails';
 export { loadWorkerConfig, ConfigError, defaultTaskQueue } from './config';

@@ -12,7 +12,10 @@ export const setupCommand = 'npm run setup:temporal';
  * The package's search attributes that the namespace lacks. A server that cannot answer (the time-skipping test
  * server) is treated as lacking them all: workflows then run without indexing instead of failing their tasks.
  */
-export async function missingSearchAttributes(operatorService: OperatorService, namespace = 'default'): Promise<string[]> {
+export async function missingSearchAttributes(
+  operatorService: OperatorService,
+  namespace = 'default',
+): Promise<string[]> {
   const names = searchAttributeKeys.map((k) => k.name);
   try {
     const { customAttributes } = await operatorService.listSearchAttributes({ namespace });
@@ -23,7 +26,10 @@ export async function missingSearchAttributes(operatorService: OperatorService, 
 }
 
 /** Registers the package's search attributes on the namespace; returns the names it added. */
-export async function registerSearchAttributes(operatorService: OperatorService, namespace = 'default'): Promise<string[]> {
+export async function registerSearchAttributes(
+  operatorService: OperatorService,
+  namespace = 'default',
+): Promise<string[]> {
   const missing = await missingSearchAttributes(operatorService, namespace);
   if (missing.length === 0) return [];
   await operatorService.addSearchAttributes({

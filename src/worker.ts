@@ -64,8 +64,11 @@ export async function createCallWorker(options: CallWorkerOptions): Promise<Call
         : { workflowsPath: require.resolve('./workflows') };
   const rateLimit = options.rateLimit ?? { count: createsPerWindow, windowMs: rateWindowMs };
   const gateQueue = options.gate === false ? undefined : (options.gate?.taskQueue ?? defaultGateTaskQueue);
-  if (gateQueue && !agentPhone.keyFingerprint) throw new Error('the dial gate needs a client made by createAgentPhoneClient');
-  const gate = gateQueue ? { ceiling: rateLimit, taskQueue: gateQueue, fingerprint: agentPhone.keyFingerprint! } : undefined;
+  if (gateQueue && !agentPhone.keyFingerprint)
+    throw new Error('the dial gate needs a client made by createAgentPhoneClient');
+  const gate = gateQueue
+    ? { ceiling: rateLimit, taskQueue: gateQueue, fingerprint: agentPhone.keyFingerprint! }
+    : undefined;
   const redaction = agentPhone.redact ? [redactingActivityInterceptor(agentPhone.redact)] : [];
   const calls = await Worker.create({
     connection,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { maxInAnyWindow } from './helpers/campaign';
 import { type Ceiling, DialGateState, type SlotRequest } from '../src/workflows/dial-gate-state';
 
 // The gate's rules on a virtual clock, without Temporal: every run below is thousands of steps in milliseconds.
@@ -14,42 +15,62 @@ const dial = (campaignId: string, requester: string, extra: Partial<SlotRequest>
 });
 
 /**
- * Drives a gate the way its workflow and callers do: callers that are offered a slot claim it `latencyMs` later;
- * returns the claim times by requester.
+ * Drives a gate the way its workflow and callers do: a caller offered a slot claims it `latencyMs` later, waits out
+ * the claim's `waitMs`, sends; the API receives the create after a random part of its round trip (up to `rttMs`)
+ * and the caller reports the answer at the end of it. Returns when the API received each create.
  */
 function simulate(
   gate: DialGateState,
   arrivals: { at: number; request: SlotRequest }[],
-  { until, latencyMs = 40, dead = new Set<string>() }: { until: number; latencyMs?: number; dead?: Set<string> },
+  {
+    until,
+    latencyMs = 40,
+    rttMs = 300,
+    dead = new Set<string>(),
+  }: { until: number; latencyMs?: number; rttMs?: number; dead?: Set<string> },
 ) {
-  const claims: { requester: string; at: number; campaignId?: string }[] = [];
-  const pending = new Map<string, number>(); // offerId → when its claim arrives
+  const received: { requester: string; at: number; campaignId?: string }[] = [];
+  const claimsDue = new Map<string, number>(); // offerId → when its claim reaches the gate
+  const answersDue: { requester: string; at: number }[] = [];
   const queue = [...arrivals].sort((a, b) => a.at - b.at);
+  let random = 12345;
+  const rand = () => (random = (random * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   let now = 0;
-  let wake = 0;
   while (now <= until) {
     while (queue.length && queue[0]!.at <= now) gate.request(queue.shift()!.request, now);
-    wake = gate.schedule(now);
+    for (const answer of answersDue.filter((a) => a.at <= now)) gate.answered(answer.requester, answer.at);
+    answersDue.splice(0, answersDue.length, ...answersDue.filter((a) => a.at > now));
+    const wake = gate.schedule(now);
     for (const { request } of arrivals) {
       const offer = gate.offerFor(request.requester);
-      if (offer && !pending.has(offer.offerId) && !dead.has(request.requester)) pending.set(offer.offerId, now + latencyMs);
+      if (offer && !claimsDue.has(offer.offerId) && !dead.has(request.requester))
+        claimsDue.set(offer.offerId, now + latencyMs);
     }
-    for (const [offerId, at] of pending) {
+    for (const [offerId, at] of claimsDue) {
       if (at > now) continue;
       const verdict = gate.claim(offerId, 1, now);
-      if (verdict.kind === 'wait') pending.set(offerId, now + verdict.untilMs);
-      else {
-        pending.delete(offerId);
-        if (verdict.kind === 'claimed') {
-          const req = arrivals.find((a) => a.request.requester === offerRequester(offerId))!;
-          claims.push({ requester: req.request.requester, at: now, ...(req.request.campaignId ? { campaignId: req.request.campaignId } : {}) });
-        }
-      }
+      claimsDue.delete(offerId);
+      if (verdict.kind !== 'claimed') continue;
+      const req = arrivals.find((a) => a.request.requester === offerRequester(offerId))!;
+      const sentAt = now + verdict.waitMs;
+      const rtt = 1 + Math.floor(rand() * rttMs);
+      const arrivesAt = sentAt + Math.floor(rand() * rtt);
+      received.push({
+        requester: req.request.requester,
+        at: arrivesAt,
+        ...(req.request.campaignId ? { campaignId: req.request.campaignId } : {}),
+      });
+      answersDue.push({ requester: req.request.requester, at: sentAt + rtt });
     }
-    const next = Math.min(wake, ...pending.values(), queue[0]?.at ?? Number.POSITIVE_INFINITY);
+    const next = Math.min(
+      wake,
+      ...claimsDue.values(),
+      ...answersDue.map((a) => a.at),
+      queue[0]?.at ?? Number.POSITIVE_INFINITY,
+    );
     now = Math.max(now + 1, Number.isFinite(next) ? next : until + 1);
   }
-  return claims;
+  return received.sort((a, b) => a.at - b.at);
 
   function offerRequester(offerId: string): string {
     return offerOwners.get(offerId)!;
@@ -67,16 +88,6 @@ function tracked(gate: DialGateState): DialGateState {
   return gate;
 }
 
-function maxInAnyWindow(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i]! - sorted[j]! >= windowMs) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
-}
-
 describe('the dial gate', () => {
   it('never lets more than the ceiling claim in any window, whatever the mix of callers and latencies', () => {
     for (const [seed, latencyMs] of [
@@ -92,17 +103,23 @@ describe('the dial gate', () => {
       }));
       const claims = simulate(gate, arrivals, { until: 2_000_000, latencyMs });
       expect(claims).toHaveLength(120);
-      expect(maxInAnyWindow(claims.map((c) => c.at), ceiling.windowMs + gate.guardMs)).toBeLessThanOrEqual(10);
+      expect(
+        maxInAnyWindow(
+          claims.map((c) => c.at),
+          ceiling.windowMs + gate.guardMs,
+        ),
+      ).toBeLessThanOrEqual(10);
     }
   });
 
-  it('keeps the pace close to the ceiling: 100 creates take ten windows, not more', () => {
+  it('keeps the pace close to the ceiling: 100 creates take ten windows, each longer only by a round trip', () => {
     const gate = tracked(new DialGateState(ceiling));
     const arrivals = Array.from({ length: 100 }, (_, i) => ({ at: 0, request: dial('a', `r${i}`) }));
-    const claims = simulate(gate, arrivals, { until: 1_000_000, latencyMs: 100 });
+    const claims = simulate(gate, arrivals, { until: 1_000_000, latencyMs: 100, rttMs: 300 });
     const last = Math.max(...claims.map((c) => c.at));
-    // Nine full windows (and the guard) before the last ten; the offer's lead hides the claim latency.
-    expect(last).toBeLessThan(9 * (ceiling.windowMs + gate.guardMs) + 1_000);
+    // Nine windows before the last ten, each counted from an answer: at most a 300 ms round trip later than the send.
+    expect(last).toBeLessThan(9 * (ceiling.windowMs + gate.guardMs + 300) + 1_000);
+    expect(last).toBeGreaterThanOrEqual(9 * ceiling.windowMs);
   });
 
   it('offers a single call the next slot, ahead of every campaign dial waiting before it', () => {
@@ -132,7 +149,10 @@ describe('the dial gate', () => {
     };
     expect(firstHalf(simulate(equal, both({}, {}), { until: 1_000_000 }))).toEqual({ a: 15, b: 15 });
     const weighted = tracked(new DialGateState(ceiling));
-    expect(firstHalf(simulate(weighted, both({ share: 2 }, { share: 1 }), { until: 1_000_000 }))).toEqual({ a: 20, b: 10 });
+    expect(firstHalf(simulate(weighted, both({ share: 2 }, { share: 1 }), { until: 1_000_000 }))).toEqual({
+      a: 20,
+      b: 10,
+    });
   });
 
   it("holds a campaign to its own cap within the key's ceiling", () => {
@@ -141,7 +161,12 @@ describe('the dial gate', () => {
     const arrivals = Array.from({ length: 12 }, (_, i) => ({ at: 0, request: dial('slow', `s${i}`, { cap }) }));
     const claims = simulate(gate, arrivals, { until: 1_000_000 });
     expect(claims).toHaveLength(12);
-    expect(maxInAnyWindow(claims.map((c) => c.at), 60_000 + gate.guardMs)).toBe(3);
+    expect(
+      maxInAnyWindow(
+        claims.map((c) => c.at),
+        60_000 + gate.guardMs,
+      ),
+    ).toBe(3);
   });
 
   it('after a 429 holds every caller for the back-off, then goes on', () => {

@@ -17,7 +17,7 @@ import { FailureType } from '../failures';
 import type { CallResult } from '../workflows/types';
 
 export type InspectedTargets =
-  | { ok: true; inspection: TargetsInspection; inlineValid?: ValidTarget[]; indexed: boolean }
+  | { ok: true; inspection: TargetsInspection; inlineValid?: ValidTarget[]; indexed: boolean; gated?: boolean }
   | { ok: false; message: string; line?: number };
 
 export type ExistingCall =
@@ -47,7 +47,10 @@ const refusalsKept = 100;
 export function createCampaignActivities({
   searchAttributes = false,
   rateLimit = { count: createsPerWindow, windowMs: rateWindowMs },
-}: { searchAttributes?: boolean; rateLimit?: RateCeiling } = {}) {
+  gate,
+}: { searchAttributes?: boolean; rateLimit?: RateCeiling; gate?: unknown } = {}) {
+  /** Whether the calls of a campaign pass the key's dial gate: recorded with the validation, like the targets. */
+  const gated = gate !== undefined;
   return {
     /**
      * Reads and validates every target once, before approval. Large lists stay out of history: only counts and the
@@ -76,11 +79,12 @@ export function createCampaignActivities({
             ok: true,
             inspection: summarize(hash, rows, valid.length, refusals, refusalsKept),
             indexed: searchAttributes,
+            ...(gated ? { gated } : {}),
           };
         }
         const { valid, refusals, rows } = validateTargets(inlineRows(source.targets));
         const inspection = summarize('inline', rows, valid.length, refusals, refusalsKept);
-        return { ok: true, inspection, inlineValid: valid, indexed: searchAttributes };
+        return { ok: true, inspection, inlineValid: valid, indexed: searchAttributes, ...(gated ? { gated } : {}) };
       } catch (error) {
         if (error instanceof TargetsFileError)
           return { ok: false, message: error.message, ...(error.line ? { line: error.line } : {}) };

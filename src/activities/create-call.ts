@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { activityInfo, cancellationSignal, getClient, heartbeat, log } from '@temporalio/activity';
+import { activityInfo, cancellationSignal, getClient, heartbeat, log, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   type AgentPhoneClient,
@@ -28,6 +28,8 @@ export type CreateCallOutcome = ({ kind: 'created' } & CreatedCall) | RateLimite
 export interface SlotUse {
   ask: SlotAsk;
   offer?: Offer;
+  /** The key's back-off after a 429 without Retry-After: the call's rate-limit wait (the contract's 60 s). */
+  backOffMs?: number;
 }
 
 /**
@@ -147,7 +149,10 @@ export function createCreateActivities({ client, gate: gateConfig, idempotency =
 
       const sentAt = new Date().toISOString();
       try {
-        const created = await client.createCall(request, { idempotencyKey: key, signal: cancellationSignal() });
+        const created = await client
+          .createCall(request, { idempotencyKey: key, signal: cancellationSignal() })
+          // The API has the request by the time it answers: the key's window is counted from the answer.
+          .finally(() => gate?.answered(requesterOf(ask), Date.now()));
         return { kind: 'created', ...created };
       } catch (error) {
         const verdict = classifyCreateFailure(error);
@@ -156,7 +161,11 @@ export function createCreateActivities({ client, gate: gateConfig, idempotency =
             throw verdict.failure;
           case 'rate_limited':
             log.warn('AgentPhone rate limit on create', { retryAfterSeconds: verdict.retryAfterSeconds });
-            await gate?.rateLimited((verdict.retryAfterSeconds ?? rateLimitWaitMs / 1000) * 1000);
+            await gate?.rateLimited(
+              verdict.retryAfterSeconds !== undefined
+                ? verdict.retryAfterSeconds * 1000
+                : (slot?.backOffMs ?? rateLimitWaitMs),
+            );
             return {
               kind: 'rate_limited',
               ...(verdict.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: verdict.retryAfterSeconds }),
@@ -187,7 +196,11 @@ async function claimSlot(gate: DialGate, ask: SlotAsk, offered: Offer | undefine
   let offer = offered ?? (await gate.request(ask));
   for (;;) {
     const answer = await gate.claim(offer);
-    if (answer.kind === 'claimed') return;
+    if (answer.kind === 'claimed') {
+      // Offered ahead of its slot: wait for it here, on this worker's clock, then send at once.
+      if (answer.waitMs > 0) await sleep(answer.waitMs);
+      return;
+    }
     offer = await gate.request(ask);
   }
 }

@@ -13,6 +13,7 @@ import {
   dialClaimsQuery,
   dialGateWorkflow,
   dialRateLimitedSignal,
+  dialAnsweredSignal,
   releaseDialSlotUpdate,
   requestDialSlotUpdate,
 } from '../workflows/dial-gate';
@@ -133,6 +134,15 @@ export function dialGate(client: Client, config: DialGateConfig) {
         if (isMissing(error)) return [];
         throw error;
       }
+    },
+
+    /** Tells the gate when the claimed create's answer came back. Best effort: without it, its slot waits 20 s. */
+    async answered(requester: string, at: number): Promise<void> {
+      await handle()
+        .signal(dialAnsweredSignal, { requester, at })
+        .catch((error: unknown) =>
+          log.warn('could not tell the dial gate a create was answered', { error: String(error) }),
+        );
     },
 
     /** The API answered 429 anyway: every dialer of the key waits out one back-off. Best effort. */

@@ -184,7 +184,7 @@ export interface CampaignReport {
   targets: ReportRow[];
 }
 
-const concluded: TargetState[] = ['achieved', 'partial', 'not_achieved', 'failed', 'canceled', 'timed_out'];
+const concluded: TargetState[] = ['achieved', 'partial', 'not_achieved', 'failed', 'canceled', 'timed_out', 'unknown'];
 const notDialed: TargetState[] = ['pending', 'skipped'];
 
 /**

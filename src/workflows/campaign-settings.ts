@@ -16,6 +16,7 @@ export interface Settings {
   approvalTimeoutMs: number;
   approvers?: string[];
   pilotCalls: number;
+  share: number;
   historyLimit: number;
   callEstimateMs: number;
   timing?: CampaignInput['timing'];
@@ -101,10 +102,19 @@ export function resolveSettings(input: CampaignInput): Settings {
     approvalTimeoutMs: approvalTimeoutMs ?? 86_400_000,
     ...(approvers ? { approvers } : {}),
     pilotCalls: int('pilotCalls', i.pilotCalls, 0, 0, 10_000),
+    share: shareOf(i.share),
     historyLimit: int('historyLimit', i.historyLimit, 10_000, 200, 40_000),
     callEstimateMs: 60_000,
     ...(i.timing ? { timing: i.timing } : {}),
   };
+  function shareOf(value: unknown): number {
+    if (value === undefined) return 1;
+    if (typeof value !== 'number' || !(value > 0 && value <= 100)) {
+      problems.push('share must be a number above 0 and at most 100');
+      return 1;
+    }
+    return value;
+  }
   if (problems.length) {
     throw ApplicationFailure.create({
       type: FailureType.InvalidInput,

@@ -23,6 +23,8 @@ export interface CampaignInput {
   };
   /** Dial this many, then stop for a second approval with their outcomes. */
   pilotCalls?: number;
+  /** This campaign's weight when it shares the API key's ceiling with other campaigns. @default 1 */
+  share?: number;
   callingWindow?: CallingWindow;
   /**
    * Passed to every call. `rateWindow` (default '60s') scales the minute of callsPerMinute for benchmarks;
@@ -40,7 +42,17 @@ export type CampaignState =
   'validating' | 'awaiting_approval' | 'running' | 'paused' | 'completed' | 'rejected' | 'expired' | 'canceled';
 
 export type TargetState =
-  'pending' | 'in_flight' | 'achieved' | 'partial' | 'not_achieved' | 'failed' | 'canceled' | 'timed_out' | 'skipped';
+  | 'pending'
+  | 'in_flight'
+  | 'achieved'
+  | 'partial'
+  | 'not_achieved'
+  | 'failed'
+  | 'canceled'
+  | 'timed_out'
+  | 'skipped'
+  /** The create may have reached the API and its answer was lost (CallOutcomeUnknown): never redialed. */
+  | 'unknown';
 
 export interface Decision {
   action: 'approve' | 'reject' | 'pause' | 'resume' | 'cancel' | 'auto_pause' | 'expire';
@@ -76,6 +88,8 @@ export interface CampaignProgress {
   runs: number;
   /** How its calls' workflow ids are formed: see {@link childWorkflowId}. */
   childIds: ChildIdScheme;
+  /** Its share of the API key's ceiling and the time its calls waited for it, when the workers run the dial gate. */
+  dialGate?: { share: number; waitedForSlotMs: number };
 }
 
 /** Per valid target, in source order, one character: see `targetStateCodes`. Bounded: 10,000 targets, 10 kB. */
@@ -91,6 +105,7 @@ export const targetStateCodes: Record<TargetState, string> = {
   canceled: 'C',
   timed_out: 'T',
   skipped: 'S',
+  unknown: 'U',
 };
 
 /** What continue-as-new carries to the next run: small, whatever the campaign's size. */
@@ -118,6 +133,10 @@ export interface CampaignCarry {
   indexed: boolean;
   /** How this campaign names its calls (absent in runs that began before scheme 2: those use 1). */
   childIds?: ChildIdScheme;
+  /** Whether its calls pass the key's dial gate (decided by the validation activity, as the workers run it). */
+  gated?: boolean;
+  /** Time its calls waited for the key's gate, summed. */
+  waitedForSlotMs?: number;
 }
 
 export interface ApproveInput {

@@ -243,6 +243,7 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
     if (inspected.inlineValid) c.inlineValid = inspected.inlineValid;
     for (let i = 0; i < inspected.inspection.valid; i++) states.push(stateCode.pending);
     c.indexed = inspected.indexed;
+    if (inspected.gated) c.gated = true;
     if (c.state === 'validating') {
       c.gate = 'launch';
       enter(inspected.inspection.valid === 0 ? 'completed' : 'awaiting_approval');
@@ -336,8 +337,13 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
     }
   }
 
-  /** The pacer: at most `callsPerMinute` creates in any window, with a margin for the child's start latency. */
+  /**
+   * The pacer: at most `callsPerMinute` creates in any window, with a margin for the child's start latency. With the
+   * key's dial gate (every worker of this version), the gate holds the campaign to its callsPerMinute at the moment
+   * each create is sent, and shares the key with everyone else: this pacer then stands aside.
+   */
   function nextCreateAllowedAt(now: number): number {
+    if (c.gated) return now;
     const window = settings.rateWindowMs + settings.rateMarginMs;
     c.recentCreates = c.recentCreates.filter((t) => t > now - window);
     if (c.recentCreates.length < settings.callsPerMinute) return now;
@@ -433,7 +439,13 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
     try {
       const child = await startChild(placeCallWorkflow, {
         workflowId,
-        args: [{ ...call, ...(settings.timing ? { timing: settings.timing } : {}) }],
+        args: [
+          {
+            ...call,
+            ...(settings.timing ? { timing: settings.timing } : {}),
+            ...(c.gated ? { dialSlot: dialSlot() } : {}),
+          },
+        ],
         // The API cannot hang up a call: if the campaign ends, its calls are still followed to their end.
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -462,6 +474,15 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
     conclude(vt.index, attempt, outcome);
   }
 
+  /** What the campaign's calls ask of the key's gate: the campaign's share, within its own callsPerMinute. */
+  function dialSlot() {
+    return {
+      campaignId: c.campaignId,
+      ...(settings.share === 1 ? {} : { share: settings.share }),
+      cap: { count: settings.callsPerMinute, windowMs: settings.rateWindowMs },
+    };
+  }
+
   function conclude(i: number, attempt: number, outcome: ExistingCall): void {
     if ('conflict' in outcome) {
       // The id is taken by a workflow this campaign did not start: its outcome is not this target's.
@@ -470,6 +491,7 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
     }
     if ('result' in outcome) {
       const result: CallResult = outcome.result;
+      if (result.waitedForSlotMs) c.waitedForSlotMs = (c.waitedForSlotMs ?? 0) + result.waitedForSlotMs;
       states[i] = stateCode[result.outcome];
       if (result.creditsRemaining !== undefined) {
         c.creditsRemaining = result.creditsRemaining;
@@ -504,6 +526,10 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
         return;
       case FailureType.CallTimedOut:
         states[i] = stateCode.timed_out;
+        return;
+      case FailureType.CallOutcomeUnknown:
+        // The create may have dialed: never again automatically. The report lists it for a person to look up.
+        states[i] = stateCode.unknown;
         return;
     }
     states[i] = stateCode.failed;
@@ -590,6 +616,7 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
       maxConcurrentCalls: settings.maxConcurrentCalls,
       runs: c.runs,
       childIds: c.childIds ?? 1,
+      ...(c.gated ? { dialGate: { share: settings.share, waitedForSlotMs: c.waitedForSlotMs ?? 0 } } : {}),
     };
   }
 

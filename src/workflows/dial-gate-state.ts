@@ -41,12 +41,16 @@ export interface Offer {
 }
 
 export interface Claim {
+  /** When the create left (the claim), then, once its answer came back, when the answer came back. */
   at: number;
   requester: string;
   campaignId?: string;
+  /** Whether its answer came back: until then, the API may count it any moment up to the HTTP timeout. */
+  answered?: boolean;
 }
 
-export type ClaimVerdict = { kind: 'claimed'; at: number } | { kind: 'wait'; untilMs: number } | { kind: 'lapsed' };
+/** `waitMs`: how long the caller waits before it sends, so that the create leaves at its slot's time. */
+export type ClaimVerdict = { kind: 'claimed'; at: number; waitMs: number } | { kind: 'lapsed' };
 
 interface Waiting {
   request: SlotRequest;
@@ -90,6 +94,8 @@ export interface DialGateSnapshot {
 
 /** Requesters remembered for the ambiguity check: far more than can retry within an activity's timeout. */
 const claimedKept = 5_000;
+/** The HTTP client's longest timeout (15 s) and some: a create's answer comes back by then, or never. */
+const answerTimeoutMs = 20_000;
 /** A campaign unseen this long is forgotten. */
 const campaignIdleMs = 3_600_000;
 
@@ -118,17 +124,21 @@ export class DialGateState {
   }
 
   /**
-   * Between the claim and the API's count lie the claim's answer and the HTTP request: a few milliseconds that
-   * vary. Each claim holds its slot this much longer than the window, so that variation never puts N + 1 creates
-   * into one of the API's windows.
+   * A window is counted from the moment each create's answer came back, which the API's own count cannot follow
+   * (it received the request before it answered): so no create sent a window after another's answer can share the
+   * API's window with it, however long either took on the way. The guard only covers the clocks of different
+   * machines.
    */
   get guardMs(): number {
-    return Math.max(25, Math.ceil(this.ceiling.windowMs * 0.01));
+    return Math.max(10, Math.ceil(this.ceiling.windowMs * 0.005));
   }
 
-  /** How far ahead of its slot a caller is offered it, so that its claim arrives as the slot opens. */
+  /**
+   * How far ahead of its slot a caller is offered it, so that its claim arrives before the slot opens and it sends
+   * exactly then, on its own clock: the gate's timers (late by a few hundred ms on a busy server) never delay a create.
+   */
   private get leadMs(): number {
-    return Math.min(500, Math.ceil(this.ceiling.windowMs * 0.2));
+    return Math.min(1_000, Math.ceil(this.ceiling.windowMs * 0.5));
   }
 
   /** How long an offer waits for its claim. A caller whose worker died frees its slot after this. */
@@ -188,17 +198,25 @@ export class DialGateState {
       this.offers.delete(offerId);
       return { kind: 'lapsed' };
     }
-    const at = Math.max(offer.notBefore, this.holdUntil);
-    if (now < at) return { kind: 'wait', untilMs: at - now };
+    const at = Math.max(now, offer.notBefore, this.holdUntil);
     this.offers.delete(offerId);
-    this.claims.push({
-      at: now,
-      requester: offer.requester,
-      ...(offer.campaignId ? { campaignId: offer.campaignId } : {}),
-    });
+    this.claims.push({ at, requester: offer.requester, ...(offer.campaignId ? { campaignId: offer.campaignId } : {}) });
+    this.claims.sort((a, b) => a.at - b.at);
     this.remember(this.claimed, offer.requester, attempt);
     this.totals.claims++;
-    return { kind: 'claimed', at: now };
+    return { kind: 'claimed', at, waitMs: at - now };
+  }
+
+  /** The claimed create's answer (or its failure) came back to its worker at `at`, on that worker's clock. */
+  answered(requester: string, at: number): void {
+    for (let i = this.claims.length - 1; i >= 0; i--) {
+      const claim = this.claims[i]!;
+      if (claim.requester !== requester || claim.answered) continue;
+      claim.at = Math.max(at, claim.at);
+      claim.answered = true;
+      this.claims.sort((a, b) => a.at - b.at);
+      return;
+    }
   }
 
   /** A claimed create that certainly never left the worker (connection refused): a retry of it is not ambiguous. */
@@ -264,12 +282,20 @@ export class DialGateState {
 
   /** When the next slot opens: now, or when enough claims have left the window for one more offer. */
   private nextSlotAt(now: number): number {
-    const inWindow = this.claims.filter((c) => c.at > now - this.spanMs);
+    const inWindow = this.anchors(this.claims).filter((at) => at > now - this.spanMs);
     const free = this.ceiling.count - inWindow.length - this.offers.size;
     if (free > 0) return now;
     // The (1 - free)-th oldest claim must leave the window first.
     const leaving = inWindow[-free];
-    return leaving === undefined ? Number.POSITIVE_INFINITY : leaving.at + this.spanMs;
+    return leaving === undefined ? Number.POSITIVE_INFINITY : leaving + this.spanMs;
+  }
+
+  /**
+   * Where each claim's window starts, sorted: its answer, or, while its answer is out, the latest its answer can
+   * come (the HTTP client gives up after 15 s). The gate looks again the moment an answer is reported.
+   */
+  private anchors(claims: Claim[]): number[] {
+    return claims.map((c) => (c.answered ? c.at : c.at + answerTimeoutMs)).sort((a, b) => a - b);
   }
 
   /** Single calls first, in arrival order; then the campaign furthest behind its fair share, within its own cap. */
@@ -297,7 +323,8 @@ export class DialGateState {
     const cap = request.cap;
     if (!cap) return true;
     const span = cap.windowMs + this.guardMs;
-    const used = this.claims.filter((c) => c.campaignId === request.campaignId && c.at > at - span).length;
+    const own = this.claims.filter((c) => c.campaignId === request.campaignId);
+    const used = this.anchors(own).filter((a) => a > at - span).length;
     const offered = [...this.offers.values()].filter((o) => o.campaignId === request.campaignId).length;
     return used + offered < cap.count;
   }
@@ -309,9 +336,11 @@ export class DialGateState {
       const cap = w.request.cap;
       if (!cap) continue;
       const span = cap.windowMs + this.guardMs;
-      const own = this.claims.filter((c) => c.campaignId === w.request.campaignId && c.at > at - span);
+      const own = this.anchors(this.claims.filter((c) => c.campaignId === w.request.campaignId)).filter(
+        (a) => a > at - span,
+      );
       const oldest = own[0];
-      if (oldest) opens = Math.min(opens, oldest.at + span);
+      if (oldest !== undefined) opens = Math.min(opens, oldest + span);
     }
     return Number.isFinite(opens) ? Math.max(opens, at) : at + this.ceiling.windowMs;
   }

@@ -7,7 +7,6 @@ import {
   defineUpdate,
   setCurrentDetails,
   setHandler,
-  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
@@ -38,6 +37,8 @@ export const releaseDialSlotUpdate = defineUpdate<void, [{ requester: string; at
 /** Attempts of a create that claimed a slot and did not release it. */
 export const dialClaimsQuery = defineQuery<number[], [string]>('dialClaims');
 export const dialRateLimitedSignal = defineSignal<[{ backOffMs: number }]>('dialRateLimited');
+/** When a claimed create's answer came back to its worker (that worker's clock, ms). */
+export const dialAnsweredSignal = defineSignal<[{ requester: string; at: number }]>('dialAnswered');
 export const dialGateQuery = defineQuery<DialGateSnapshot>('dialGate');
 
 export interface DialGateInput {
@@ -49,7 +50,7 @@ export interface ClaimInput {
   offerId: string;
   attempt: number;
 }
-export type ClaimAnswer = { kind: 'claimed'; at: number } | { kind: 'lapsed' } | { kind: 'again' };
+export type ClaimAnswer = { kind: 'claimed'; at: number; waitMs: number } | { kind: 'lapsed' } | { kind: 'again' };
 
 /** Continue-as-new well before the history limits: the gate is long-lived and busy. */
 const historyLimit = 8_000;
@@ -63,6 +64,7 @@ export async function dialGateWorkflow(input: DialGateInput): Promise<void> {
   setHandler(dialGateQuery, () => gate.snapshot(Date.now()));
   setHandler(dialClaimsQuery, (requester) => gate.unreleasedClaims(requester));
   setHandler(dialRateLimitedSignal, ({ backOffMs }) => (gate.rateLimited(backOffMs, Date.now()), touch()));
+  setHandler(dialAnsweredSignal, ({ requester, at }) => (gate.answered(requester, at), touch()));
   setHandler(releaseDialSlotUpdate, ({ requester, attempt }) => gate.release(requester, attempt));
   setHandler(
     requestDialSlotUpdate,
@@ -76,13 +78,10 @@ export async function dialGateWorkflow(input: DialGateInput): Promise<void> {
     },
     { validator: validateRequest },
   );
-  setHandler(claimDialSlotUpdate, async ({ offerId, attempt }) => {
-    for (;;) {
-      const verdict = gate.claim(offerId, attempt, Date.now());
-      touch();
-      if (verdict.kind !== 'wait') return verdict;
-      await sleep(verdict.untilMs);
-    }
+  setHandler(claimDialSlotUpdate, ({ offerId, attempt }) => {
+    const verdict = gate.claim(offerId, attempt, Date.now());
+    touch();
+    return verdict;
   });
 
   while (!draining) {

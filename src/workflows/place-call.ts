@@ -122,7 +122,8 @@ export async function placeCallWorkflow(input: PlaceCallInput): Promise<CallResu
             const offer = await waitForDialSlot.executeWithOptions({ summary: waitSummary(prepared.slot) }, [ask]);
             if (offer) state.waitedForSlotMs = (state.waitedForSlotMs ?? 0) + offer.waitedMs;
             enter(state, 'creating');
-            return createCall.executeWithOptions({ summary }, [request, { ask, ...(offer ? { offer } : {}) }]);
+            const use = { ask, backOffMs: timing.rateLimitWaitMs, ...(offer ? { offer } : {}) };
+            return createCall.executeWithOptions({ summary }, [request, use]);
           });
     state.callId = created.callId;
     state.lastStatus = created.status;
