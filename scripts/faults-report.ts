@@ -20,12 +20,23 @@ const { values } = parseArgs({
 const inDir = resolve(values.in);
 const outFile = resolve(values.out);
 
-const order: Figures['suite'][] = ['crashes', 'two-workers', 'api-faults', 'bad-input'];
+const order: Figures['suite'][] = [
+  'crashes',
+  'two-workers',
+  'api-faults',
+  'bad-input',
+  'hostile',
+  'shared-key',
+  'shared-key-no-dedup',
+];
 const short: Record<Figures['suite'], string> = {
   crashes: 'Crashes',
   'two-workers': 'Two workers',
   'api-faults': 'API faults',
   'bad-input': 'Bad input',
+  hostile: 'Hostile',
+  'shared-key': 'Shared key',
+  'shared-key-no-dedup': 'Shared key, no dedup',
 };
 
 const sizes: Figures['size'][] = ['large', 'ci'];
@@ -67,6 +78,17 @@ function summaryTable(figures: Figures[]): string {
     row('stuck (open workflows)', (f) => f.targets.stuck, mark),
     row('API key found', (f) => f.secretFoundIn.length, mark),
   ];
+  // The rows only some suites measure, in the order they first appear; '—' where a suite does not measure it.
+  const labels = [...new Set(figures.flatMap((f) => Object.keys(f.rows ?? {})))];
+  for (const label of labels) {
+    const zero = figures.some((f) => f.rows?.[label]?.mustBeZero);
+    const cell = (f: Figures) => {
+      const r = f.rows?.[label];
+      return r === undefined ? '—' : zero ? mark(r.value) : String(r.value);
+    };
+    const measured = figures.map((f) => f.rows?.[label]?.value).filter((v): v is number => v !== undefined);
+    rows.push([label, ...figures.map(cell), zero ? mark(sum(measured)) : String(sum(measured))]);
+  }
   return table(head, rows);
 }
 

@@ -7,7 +7,7 @@ export const figuresDir = join(root, 'test-results', 'faults');
 
 /** What one file of the suite measured; scripts/faults-report.ts renders docs/reliability.md from these. */
 export interface Figures {
-  suite: 'crashes' | 'two-workers' | 'api-faults' | 'bad-input';
+  suite: 'crashes' | 'two-workers' | 'api-faults' | 'bad-input' | 'hostile' | 'shared-key' | 'shared-key-no-dedup';
   title: string;
   size: 'ci' | 'large';
   seed?: number;
@@ -32,6 +32,11 @@ export interface Figures {
   };
   /** Everything else worth reading (per-kind details, timings, retries absorbed). */
   details: Record<string, unknown>;
+  /**
+   * Rows of the summary table that only some suites measure (forged starts refused, creates over the key's ceiling,
+   * outcomes unknown…), by the row's label; a label marked `mustBeZero` is checked like duplicates and lost.
+   */
+  rows?: Record<string, { value: number; mustBeZero?: boolean }>;
   /** Places the API key was found. Must be empty. */
   secretFoundIn: string[];
 }
