@@ -38,6 +38,8 @@ export interface StackOptions {
   simulator?: SimulatorOptions;
   /** The workers' AGENTPHONE_HTTP_TIMEOUT_MS. @default the worker's own (15000) */
   httpTimeoutMs?: number;
+  /** More of the workers' environment (AGENTPHONE_IDEMPOTENCY, AGENTPHONE_RATE_LIMIT…), over the defaults here. */
+  workerEnv?: Record<string, string>;
 }
 
 export async function startStack({
@@ -46,6 +48,7 @@ export async function startStack({
   persistent = false,
   simulator = {},
   httpTimeoutMs,
+  workerEnv: extraEnv = {},
 }: StackOptions): Promise<Stack> {
   assertBuilt();
   const dir = mkdtempSync(join(tmpdir(), `faults-${suite}-`));
@@ -80,6 +83,7 @@ export async function startStack({
         // The workers' ceiling is the simulator's: campaigns may pace up to what the API they talk to accepts.
         ...(simulator.rateLimit ? { rateLimit: `${simulator.rateLimit.limit}/${simulator.rateLimit.windowMs}ms` } : {}),
       });
+      Object.assign(env, extraEnv);
       const worker = await WorkerProcess.start(`worker#${++started}`, env, logs);
       workers.push(worker);
       return worker;
