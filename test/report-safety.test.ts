@@ -112,6 +112,7 @@ describe('terminal output strips control characters and escape sequences from da
       canceled: 0,
       timed_out: 0,
       skipped: 1,
+      unknown: 0,
     },
     skippedByReason: { [hostile]: 1 },
     failedByType: { [hostile]: 1 },

@@ -36,12 +36,12 @@ export function resolveSettings(input: CampaignInput): Settings {
   if (!input || typeof input !== 'object') problems.push('the argument must be an object');
   const i = (input ?? {}) as CampaignInput;
   if (typeof i.name !== 'string' || !i.name.trim() || [...i.name].length > 200 || /[\p{Cc}\p{Cf}]/u.test(i.name)) {
-    problems.push('name must be 1–200 characters, without control characters');
+    problems.push('name must be 1–200 characters (no control characters)');
   }
   if (!i.carry && (i.targets === undefined) === (i.targetsCsvPath === undefined)) {
     problems.push('pass exactly one of targets and targetsCsvPath');
   }
-  if (i.targets !== undefined && !Array.isArray(i.targets)) problems.push('targets must be a list');
+  if (i.targets !== undefined && !Array.isArray(i.targets)) problems.push('targets must be an array');
   if (
     i.targetsCsvPath !== undefined &&
     (typeof i.targetsCsvPath !== 'string' || !i.targetsCsvPath || i.targetsCsvPath.length > 4096)
@@ -69,7 +69,7 @@ export function resolveSettings(input: CampaignInput): Settings {
     const end = typeof window?.end === 'string' ? parseClock(window.end) : undefined;
     // start after end is the documented overnight rule (22:00–06:00 wraps midnight); equal bounds mean nothing.
     if (start === undefined || end === undefined || start === end) {
-      problems.push('callingWindow needs start and end as two different 24-hour HH:MM times, e.g. 08:00 and 21:00');
+      problems.push('callingWindow needs start and end as HH:MM, two different 24-hour times, e.g. 08:00 and 21:00');
     }
     const zone = window?.defaultTimezone;
     if (zone !== undefined && (typeof zone !== 'string' || !/^[A-Za-z0-9_+\-/]{1,64}$/.test(zone))) {

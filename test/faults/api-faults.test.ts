@@ -64,6 +64,9 @@ beforeAll(async () => {
     apiKey,
     httpTimeoutMs,
     simulator: { rateLimit: { limit: 100_000, windowMs: 60_000 } },
+    // Each scenario's prescribed ending assumes an API that deduplicates retried creates, as the simulator does:
+    // the workers trust it. Without that trust, an ambiguous create ends CallOutcomeUnknown (shared-key-no-dedup).
+    workerEnv: { AGENTPHONE_IDEMPOTENCY: 'trusted' },
   });
   await stack.startWorker();
 }, 180_000);

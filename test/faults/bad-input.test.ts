@@ -248,7 +248,11 @@ describe('bad input at every entry point: a clear error, and nobody dialed', () 
     const targets = [{ toPhoneNumber: phone, objective }];
     const cases: [string, unknown[], RegExp][] = [
       ['no argument', [], /the argument must be an object/],
-      ['an empty object', [{}], /name must be 1–200 characters; pass exactly one of targets and targetsCsvPath/],
+      [
+        'an empty object',
+        [{}],
+        /name must be 1–200 characters \(no control characters\); pass exactly one of targets and targetsCsvPath/,
+      ],
       ['a name that is a number', [{ name: 5, targets }], /name must be 1–200 characters/],
       [
         'both targets and a CSV path',
@@ -366,7 +370,7 @@ describe('bad input at every entry point: a clear error, and nobody dialed', () 
         expect(failure.message).toContain(`line ${line}:`);
         expect(failure.details).toEqual([{ line }]);
       }
-      expect(await workflowIdsStartingWith(stack.client, `${handle.workflowId}-`)).toEqual([]);
+      expect(await workflowIdsStartingWith(stack.client, `${handle.workflowId}/`)).toEqual([]);
       expectNothingDialed();
     };
 
@@ -377,7 +381,7 @@ describe('bad input at every entry point: a clear error, and nobody dialed', () 
       await handle.executeUpdate(rejectCampaignUpdate, { args: [{ by: 'faults-suite', reason: 'input test' }] });
       const report = await handle.result();
       expect(report.state).toBe('rejected');
-      expect(await workflowIdsStartingWith(stack.client, `${handle.workflowId}-`)).toEqual([]);
+      expect(await workflowIdsStartingWith(stack.client, `${handle.workflowId}/`)).toEqual([]);
       expectNothingDialed();
       return preview;
     };

@@ -62,6 +62,9 @@ beforeAll(async () => {
     persistent: true,
     // The campaign's own pacer is not under test here (two-workers.test.ts measures it): the API allows plenty.
     simulator: { rateLimit: { limit: 100_000, windowMs: 60_000 } },
+    // This suite proves recovery against an API that deduplicates (the simulator does): the workers trust it, and a
+    // create lost with a killed worker is sent again with its key. shared-key-no-dedup proves the default, untrusted.
+    workerEnv: { AGENTPHONE_IDEMPOTENCY: 'trusted' },
   });
   worker = await stack.startWorker();
 }, 180_000);
@@ -217,9 +220,9 @@ describe(`a campaign of ${size.targets} targets on a dev server that keeps its d
       expect(stack.sim.stats().creates).toBe(targets.length);
 
       // One call workflow per target, no redial (no target here was refused without a call being created).
-      const children = await workflowIdsStartingWith(stack.client, `${campaignId}-`);
+      const children = await workflowIdsStartingWith(stack.client, `${campaignId}/`);
       expect(new Set(children).size).toBe(targets.length);
-      expect(children.filter((id) => /-r\d+$/.test(id))).toEqual([]);
+      expect(children.filter((id) => /\/r\d+$/.test(id))).toEqual([]);
 
       const open = await openWorkflowIds(stack.client);
       counted.stuck = open.length;

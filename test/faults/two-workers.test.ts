@@ -135,7 +135,7 @@ describe('two production workers on one task queue, one of them SIGKILLed mid-ca
       expect(refused, 'creates refused with 429').toBe(0);
       expect(tasksAfterKill.length).toBeGreaterThan(0);
       expect(bySurvivor).toBe(tasksAfterKill.length);
-      expect(new Set(await workflowIdsStartingWith(stack.client, `${campaignId}-`)).size).toBe(size.targets);
+      expect(new Set(await workflowIdsStartingWith(stack.client, `${campaignId}/`)).size).toBe(size.targets);
       expect(open).toEqual([]);
       expect(failures.unexpected).toEqual([]);
     },
