@@ -9,7 +9,7 @@ import { approveCampaignUpdate, callCampaignWorkflow, callStateQuery, dialGateQu
 import type { CampaignProgress } from '../src/workflows/campaign-types';
 import type { CallResult } from '../src/workflows/types';
 import { inState, maxInAnyWindow, waitForProgress } from './helpers/campaign';
-import { createDevServerEnv, uniqueId, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
+import { createDevServerEnv, recordHistory, uniqueId, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
 
 // One API key, one ceiling: campaigns and single calls from any workflow share the key's dial gate. On a dev
 // server, since the API's window is wall-clock time; the ceiling is scaled to 5 creates per 2 s.
@@ -87,6 +87,7 @@ describe('the dial gate of one API key', () => {
 
       // A backend starts a single call now and then while both campaigns dial.
       const singles: Promise<CallResult>[] = [];
+      let lastSingle: Awaited<ReturnType<typeof startCall>>['handle'] | undefined;
       for (let i = 0; i < 4; i++) {
         await new Promise((r) => setTimeout(r, 1_500));
         const { handle } = await startCall(
@@ -95,6 +96,7 @@ describe('the dial gate of one API key', () => {
           { taskQueue },
         );
         singles.push(handle.result());
+        lastSingle = handle;
       }
       const [pa, pb] = (await Promise.all([a.result(), b.result()])) as CampaignProgress[];
       const results = await Promise.all(singles);
@@ -122,6 +124,9 @@ describe('the dial gate of one API key', () => {
       const snapshot = await gate().query(dialGateQuery);
       expect(snapshot.campaigns[pa!.campaignId]).toMatchObject({ granted: 12 });
       expect(snapshot.campaigns[pb!.campaignId]).toMatchObject({ granted: 12 });
+      await recordHistory(a, 'gate-campaign');
+      await recordHistory(lastSingle!, 'gate-single-call');
+      await recordHistory(gate(), 'dial-gate');
     },
   );
 
@@ -146,6 +151,7 @@ describe('the dial gate of one API key', () => {
     }
     await done;
     expect(phases).toContain('waiting_for_slot');
+    await recordHistory(handles.at(-1)!, 'gate-waited-for-slot');
     expect(
       maxInAnyWindow(
         accepted().map((r) => r.at),
@@ -178,6 +184,7 @@ describe('the dial gate of one API key', () => {
       // The simulator's Retry-After is its window: 2 s.
       expect(otherCreate.at - refusedAt).toBeGreaterThanOrEqual(ceiling.windowMs - 50);
       expect((await gate().query(dialGateQuery)).totals.rateLimited).toBeGreaterThanOrEqual(1);
+      await recordHistory(limited.handle, 'gate-rate-limited-once');
     },
   );
 });

@@ -9,7 +9,14 @@ import { createAgentPhoneClient } from '../src/agentphone';
 import { FailureType } from '../src/failures';
 import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
 import type { CallResult, PlaceCallInput } from '../src/workflows/types';
-import { createDevServerEnv, historyOf, uniqueId, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
+import {
+  createDevServerEnv,
+  historyOf,
+  recordHistory,
+  uniqueId,
+  uniqueTaskQueue,
+  workflowBundle,
+} from './helpers/temporal';
 
 // One workflow id, one call, however the id is started: again over a closed run with the default reuse policy (as
 // the `temporal` CLI and every other SDK do), or by `temporal workflow reset`. On a real dev server: the lookup
@@ -89,8 +96,13 @@ describe('one workflow id places one call', () => {
     const second = await startRaw(id, { toPhoneNumber: magicNumbers.achieved, objective: 'Ask about hours', timing });
     expect(second.firstExecutionRunId).not.toBe(first.firstExecutionRunId);
     const again = (await second.result()) as CallResult;
-    expect(again).toMatchObject({ callId: result.callId, outcome: result.outcome, earlierRunId: first.firstExecutionRunId });
+    expect(again).toMatchObject({
+      callId: result.callId,
+      outcome: result.outcome,
+      earlierRunId: first.firstExecutionRunId,
+    });
     expect(creates()).toBe(1);
+    await recordHistory(second, 'again-earlier-result');
   });
 
   it('a reset of a completed call to its first workflow task never creates again', async () => {
@@ -105,7 +117,11 @@ describe('one workflow id places one call', () => {
 
   it('a reset of a call in progress follows the same call to its end instead of dialing again', async () => {
     const id = uniqueId('reset-live');
-    const first = await startRaw(id, { toPhoneNumber: magicNumbers.achieved, objective: 'Ask about hours', timing: { pollInterval: '2s' } });
+    const first = await startRaw(id, {
+      toPhoneNumber: magicNumbers.achieved,
+      objective: 'Ask about hours',
+      timing: { pollInterval: '2s' },
+    });
     // The create happened; the call is being polled when the operator resets the workflow.
     for (let i = 0; i < 100 && creates() === 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(creates()).toBe(1);
@@ -114,6 +130,7 @@ describe('one workflow id places one call', () => {
     expect(after.callId).toBe(sim.calls()[0]!.callId);
     expect(after.outcome).toBe('achieved');
     expect(creates()).toBe(1);
+    await recordHistory(env.client.workflow.getHandle(id, newRunId), 'reset-followed-call');
   });
 
   it('after a run whose create may have reached the API, a new run fails CallOutcomeUnknown and never sends', async () => {
@@ -131,6 +148,7 @@ describe('one workflow id places one call', () => {
     const failure = await failureOf(second.result());
     expect(failure.type).toBe(FailureType.CallOutcomeUnknown);
     expect(failure.details?.[0]).toMatchObject({ earlierRunId: first.firstExecutionRunId });
+    await recordHistory(second, 'earlier-create-unknown');
     expect(sim.calls()).toHaveLength(1);
   });
 
@@ -151,7 +169,9 @@ describe('one workflow id places one call', () => {
     const id = `odd 'id' \\ "x" ${randomUUID()}`;
     const first = await startRaw(id, { toPhoneNumber: magicNumbers.achieved, objective: 'Ask about hours', timing });
     const result = (await first.result()) as CallResult;
-    const again = (await (await startRaw(id, { toPhoneNumber: magicNumbers.achieved, objective: 'x', timing })).result()) as CallResult;
+    const again = (await (
+      await startRaw(id, { toPhoneNumber: magicNumbers.achieved, objective: 'x', timing })
+    ).result()) as CallResult;
     expect(again.callId).toBe(result.callId);
     expect(creates()).toBe(1);
   });

@@ -140,55 +140,65 @@ export function createCreateActivities({ client, gate: gateConfig, idempotency =
      * decided by {@link classifyCreateFailure} and, for a lost attempt, by what the gate recorded.
      */
     async createCall(request: CallRequest, slot?: SlotUse): Promise<CreateCallOutcome> {
-      const gate = gateOf();
-      // A run from before the gate passes no slot: its create is named by its activity, unique within the run.
-      const ask: SlotAsk = slot?.ask ?? { priority: 'call', key: `create-a${activityInfo().activityId}` };
-      const key = idempotencyKey();
-      await refuseIfAnEarlierAttemptMayHaveSent(gate, ask, key, idempotency);
-      if (gate) await claimSlot(gate, ask, slot?.offer);
-
-      const sentAt = new Date().toISOString();
+      // Alive while it waits for the gate or the API: a lost worker is noticed within the heartbeat timeout.
+      const beat = setInterval(() => heartbeat(), 5_000);
       try {
-        const created = await client
-          .createCall(request, { idempotencyKey: key, signal: cancellationSignal() })
-          // The API has the request by the time it answers: the key's window is counted from the answer.
-          .finally(() => gate?.answered(requesterOf(ask), Date.now()));
-        return { kind: 'created', ...created };
-      } catch (error) {
-        const verdict = classifyCreateFailure(error);
-        switch (verdict.kind) {
-          case 'refused':
-            throw verdict.failure;
-          case 'rate_limited':
-            log.warn('AgentPhone rate limit on create', { retryAfterSeconds: verdict.retryAfterSeconds });
-            await gate?.rateLimited(
-              verdict.retryAfterSeconds !== undefined
-                ? verdict.retryAfterSeconds * 1000
-                : (slot?.backOffMs ?? rateLimitWaitMs),
-            );
-            return {
-              kind: 'rate_limited',
-              ...(verdict.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: verdict.retryAfterSeconds }),
-            };
-          case 'not_sent':
-            // Recorded before the failure, so that the retry knows this attempt sent nothing.
-            if (gate) await gate.release(requesterOf(ask));
-            heartbeat({ notSent: activityInfo().attempt });
-            throw ApplicationFailure.create({ type: FailureType.ApiUnavailable, message: verdict.message });
-          case 'ambiguous':
-            if (idempotency === 'trusted') {
-              // Retried with the same Idempotency-Key: the operator declared that the API deduplicates.
-              throw ApplicationFailure.create({ type: verdict.type, message: verdict.message });
-            }
-            throw outcomeUnknown(
-              `${verdict.message}: the call may have been placed, so it is not sent again.`,
-              key,
-              sentAt,
-            );
-        }
+        return await create(request, slot);
+      } finally {
+        clearInterval(beat);
       }
     },
   };
+
+  async function create(request: CallRequest, slot?: SlotUse): Promise<CreateCallOutcome> {
+    const gate = gateOf();
+    // A run from before the gate passes no slot: its create is named by its activity, unique within the run.
+    const ask: SlotAsk = slot?.ask ?? { priority: 'call', key: `create-a${activityInfo().activityId}` };
+    const key = idempotencyKey();
+    await refuseIfAnEarlierAttemptMayHaveSent(gate, ask, key, idempotency);
+    if (gate) await claimSlot(gate, ask, slot?.offer);
+
+    const sentAt = new Date().toISOString();
+    try {
+      const created = await client
+        .createCall(request, { idempotencyKey: key, signal: cancellationSignal() })
+        // The API has the request by the time it answers: the key's window is counted from the answer.
+        .finally(() => gate?.answered(requesterOf(ask), Date.now()));
+      return { kind: 'created', ...created };
+    } catch (error) {
+      const verdict = classifyCreateFailure(error);
+      switch (verdict.kind) {
+        case 'refused':
+          throw verdict.failure;
+        case 'rate_limited':
+          log.warn('AgentPhone rate limit on create', { retryAfterSeconds: verdict.retryAfterSeconds });
+          await gate?.rateLimited(
+            verdict.retryAfterSeconds !== undefined
+              ? verdict.retryAfterSeconds * 1000
+              : (slot?.backOffMs ?? rateLimitWaitMs),
+          );
+          return {
+            kind: 'rate_limited',
+            ...(verdict.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: verdict.retryAfterSeconds }),
+          };
+        case 'not_sent':
+          // Recorded before the failure, so that the retry knows this attempt sent nothing.
+          if (gate) await gate.release(requesterOf(ask));
+          heartbeat({ notSent: activityInfo().attempt });
+          throw ApplicationFailure.create({ type: FailureType.ApiUnavailable, message: verdict.message });
+        case 'ambiguous':
+          if (idempotency === 'trusted') {
+            // Retried with the same Idempotency-Key: the operator declared that the API deduplicates.
+            throw ApplicationFailure.create({ type: verdict.type, message: verdict.message });
+          }
+          throw outcomeUnknown(
+            `${verdict.message}: the call may have been placed, so it is not sent again.`,
+            key,
+            sentAt,
+          );
+      }
+    }
+  }
 }
 
 /** Claims the offered slot, or waits in line again when the offer lapsed (a slow worker, the gate moved on). */

@@ -182,6 +182,7 @@ describe(`a campaign of ${size.targets} targets on a dev server that keeps its d
         killsBeforeCompletion,
         createsHeldAtKill: createsHeld,
         campaignRuns: report.runs,
+        failedByType: report.failedByType,
       });
 
       expect(kills.worker).toBeGreaterThanOrEqual(size.workerKills);
