@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { activityInfo, heartbeat, log } from '@temporalio/activity';
+import { activityInfo, heartbeat, log, sleep } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import {
   WorkflowExecutionAlreadyStartedError,
@@ -15,7 +15,8 @@ import {
   dialRateLimitedSignal,
   dialAnsweredSignal,
   releaseDialSlotUpdate,
-  requestDialSlotUpdate,
+  dialSlotQuery,
+  requestDialSlotSignal,
 } from '../workflows/dial-gate';
 
 /** Where the key's gate lives: every worker holding the key computes the same id from the same key. */
@@ -31,6 +32,9 @@ export interface DialGateConfig {
 export function gateWorkflowId(fingerprint: string): string {
   return `agentphone-dial-gate-${fingerprint}`;
 }
+
+/** How often a waiting caller looks at the gate. */
+const pollMs = 250;
 
 /** What a call asks of the gate; the rest (who asks, the ceiling) the activity adds. */
 export interface SlotAsk {
@@ -54,6 +58,8 @@ export function dialGate(client: Client, config: DialGateConfig) {
   const workflowId = gateWorkflowId(config.fingerprint);
   const handle = () => client.workflow.getHandle(workflowId);
 
+  const gateSummary = `Dial gate of API key ${config.fingerprint}: ${config.ceiling.count} creates per ${config.ceiling.windowMs / 1000}s`;
+
   async function ensureStarted(): Promise<void> {
     try {
       await client.workflow.start(dialGateWorkflow, {
@@ -61,7 +67,7 @@ export function dialGate(client: Client, config: DialGateConfig) {
         taskQueue: config.taskQueue,
         args: [{ ceiling: config.ceiling }],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        staticSummary: `Dial gate of API key ${config.fingerprint}: ${config.ceiling.count} creates per ${config.ceiling.windowMs / 1000}s`,
+        staticSummary: gateSummary,
       });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
@@ -90,19 +96,29 @@ export function dialGate(client: Client, config: DialGateConfig) {
         ...(ask.share === undefined ? {} : { share: ask.share }),
         ...(ask.cap === undefined ? {} : { cap: ask.cap }),
       };
+      const join = () =>
+        client.workflow.signalWithStart(dialGateWorkflow, {
+          workflowId,
+          taskQueue: config.taskQueue,
+          args: [{ ceiling: config.ceiling }],
+          signal: requestDialSlotSignal,
+          signalArgs: [request],
+          staticSummary: gateSummary,
+        });
       const beat = setInterval(() => heartbeat({ waitingForSlot: true }), 5_000);
       try {
-        for (let round = 0; ; round++) {
-          const answer = await withGate(() =>
-            handle().executeUpdate(requestDialSlotUpdate, {
-              args: [request],
-              // One id per attempt and round: a retried RPC is deduplicated, a new attempt is a new request.
-              updateId: `${request.requester}:${activityInfo().attempt}:${round}`,
-            }),
-          );
-          if (answer.kind === 'offer') return answer.offer;
-          // The gate is continuing as new: ask its next run.
-          await new Promise((r) => setTimeout(r, 50));
+        await join();
+        // Looks by query (no history) until the slot is offered. The offer comes a little ahead of its slot, and the
+        // claim waits for the slot's time, so looking every quarter second costs no throughput.
+        for (let unknown = 0; ;) {
+          await sleep(pollMs);
+          const status = await handle().query(dialSlotQuery, request.requester);
+          if (status.kind === 'offer') return status.offer;
+          // Not in line: the signal is not processed yet, or the gate was terminated and started anew.
+          if (status.kind === 'unknown' && ++unknown >= 4) {
+            unknown = 0;
+            await join();
+          }
         }
       } finally {
         clearInterval(beat);
@@ -111,12 +127,23 @@ export function dialGate(client: Client, config: DialGateConfig) {
 
     /** The point of no return, right before the create is sent. */
     async claim(offer: Offer): Promise<ClaimAnswer> {
-      return withGate(() =>
-        handle().executeUpdate(claimDialSlotUpdate, {
-          args: [{ offerId: offer.offerId, attempt: activityInfo().attempt }],
-          updateId: `${offer.offerId}:${activityInfo().attempt}`,
-        }),
-      );
+      const send = () =>
+        withGate(() =>
+          handle().executeUpdate(claimDialSlotUpdate, {
+            args: [{ offerId: offer.offerId, attempt: activityInfo().attempt }],
+            updateId: `${offer.offerId}:${activityInfo().attempt}`,
+          }),
+        );
+      // The server admits only a few updates to one workflow at a time; a claim is answered within one task, so a
+      // refusal for that reason is worth a moment's wait, not a failed attempt.
+      for (let tries = 1; ; tries++) {
+        try {
+          return await send();
+        } catch (error) {
+          if (tries >= 40 || !isBusy(error)) throw error;
+          await sleep(50 + Math.floor(Math.random() * 100));
+        }
+      }
     },
 
     /** A claimed create that never left the worker: its retry is not ambiguous. */
@@ -155,6 +182,12 @@ export function dialGate(client: Client, config: DialGateConfig) {
 }
 
 export type DialGate = ReturnType<typeof dialGate>;
+
+function isBusy(error: unknown): boolean {
+  const text =
+    error instanceof Error ? `${error.message} ${String((error.cause as Error | undefined)?.message ?? '')}` : '';
+  return /in-flight update|RESOURCE_EXHAUSTED|resource exhausted|limit on number of/i.test(text);
+}
 
 function isMissing(error: unknown): boolean {
   if (error instanceof WorkflowNotFoundError) return true;

@@ -52,7 +52,7 @@ export interface Claim {
 /** `waitMs`: how long the caller waits before it sends, so that the create leaves at its slot's time. */
 export type ClaimVerdict = { kind: 'claimed'; at: number; waitMs: number } | { kind: 'lapsed' };
 
-interface Waiting {
+export interface Waiting {
   request: SlotRequest;
   seq: number;
   since: number;
@@ -79,6 +79,8 @@ export interface DialGateCarry {
   released: [string, number[]][];
   seq: number;
   totals: { claims: number; rateLimited: number };
+  /** The line: callers ask by signal and look by query, so the next run must know who waits. */
+  queue?: Waiting[];
 }
 
 export interface DialGateSnapshot {
@@ -120,6 +122,7 @@ export class DialGateState {
     this.claimed = new Map(carry?.claimed ?? []);
     this.released = new Map(carry?.released ?? []);
     this.seq = carry?.seq ?? 0;
+    this.queue = carry?.queue ?? [];
     this.totals = carry?.totals ?? { claims: 0, rateLimited: 0 };
   }
 
@@ -158,6 +161,16 @@ export class DialGateState {
     if (queued) queued.request = request;
     else this.queue.push({ request, seq: ++this.seq, since: now });
     if (request.campaignId !== undefined) this.campaignOf(request.campaignId, request.share ?? 1, now);
+  }
+
+  /** What a waiting caller sees when it looks: its offer, how many wait ahead of it, or nothing (ask again). */
+  statusOf(
+    requester: string,
+  ): { kind: 'offer'; offer: Offer } | { kind: 'waiting'; ahead: number } | { kind: 'unknown' } {
+    const offer = this.offerFor(requester);
+    if (offer) return { kind: 'offer', offer };
+    const at = this.queue.findIndex((w) => w.request.requester === requester);
+    return at < 0 ? { kind: 'unknown' } : { kind: 'waiting', ahead: at };
   }
 
   /** The live offer for a requester, if it has one. */
@@ -275,6 +288,7 @@ export class DialGateState {
       released: [...this.released],
       seq: this.seq,
       totals: this.totals,
+      queue: this.queue,
     };
   }
 

@@ -27,10 +27,14 @@ import {
  *   campaigns and a backend made 26 create attempts in a minute against the API's 10.
  * - A lock or counter in a database adds a service to run; this needs nothing but the Temporal namespace, works on
  *   `temporal server start-dev` and Temporal Cloud with no server flags, and every decision is in its history.
- * Its cost is a message round trip per create (two updates: the offer, then the claim right before the create);
- * `npm run bench` measures it.
+ * Its messages, per create: a signal to join the line, queries while it waits (no history), an update to claim the
+ * offered slot right before the create is sent, and a signal when the answer came back. Waiting is never an update:
+ * the server allows few updates in flight per workflow, and a line of waiters would exceed it.
+ * `npm run bench` measures the cost.
  */
-export const requestDialSlotUpdate = defineUpdate<SlotAnswer, [SlotRequest]>('requestDialSlot');
+export const requestDialSlotSignal = defineSignal<[SlotRequest]>('requestDialSlot');
+/** Where a requester stands: its offer, its place in line, or `unknown` (it must ask again). */
+export const dialSlotQuery = defineQuery<SlotStatus, [string]>('dialSlot');
 export const claimDialSlotUpdate = defineUpdate<ClaimAnswer, [ClaimInput]>('claimDialSlot');
 /** A claimed create that certainly never left the worker: its retry is then not ambiguous. */
 export const releaseDialSlotUpdate = defineUpdate<void, [{ requester: string; attempt: number }]>('releaseDialSlot');
@@ -45,69 +49,68 @@ export interface DialGateInput {
   ceiling: Ceiling;
   carry?: DialGateCarry;
 }
-export type SlotAnswer = { kind: 'offer'; offer: Offer } | { kind: 'again' };
+export type SlotStatus = { kind: 'offer'; offer: Offer } | { kind: 'waiting'; ahead: number } | { kind: 'unknown' };
 export interface ClaimInput {
   offerId: string;
   attempt: number;
 }
-export type ClaimAnswer = { kind: 'claimed'; at: number; waitMs: number } | { kind: 'lapsed' } | { kind: 'again' };
+export type ClaimAnswer = { kind: 'claimed'; at: number; waitMs: number } | { kind: 'lapsed' };
 
-/** Continue-as-new well before the history limits: the gate is long-lived and busy. */
+/** Continue-as-new well before the history limits, and before the server's limit of updates per run (2,000). */
 const historyLimit = 8_000;
+const updateLimit = 1_000;
 
 export async function dialGateWorkflow(input: DialGateInput): Promise<void> {
   const gate = new DialGateState(input.ceiling, input.carry);
   let changed = 0;
-  let draining = false;
+  let updates = 0;
   const touch = () => void changed++;
 
   setHandler(dialGateQuery, () => gate.snapshot(Date.now()));
   setHandler(dialClaimsQuery, (requester) => gate.unreleasedClaims(requester));
+  setHandler(dialSlotQuery, (requester) => gate.statusOf(requester));
   setHandler(dialRateLimitedSignal, ({ backOffMs }) => (gate.rateLimited(backOffMs, Date.now()), touch()));
   setHandler(dialAnsweredSignal, ({ requester, at }) => (gate.answered(requester, at), touch()));
-  setHandler(releaseDialSlotUpdate, ({ requester, attempt }) => gate.release(requester, attempt));
-  setHandler(
-    requestDialSlotUpdate,
-    async (request) => {
-      if (draining) return { kind: 'again' };
-      gate.request(request, Date.now());
-      touch();
-      await condition(() => draining || gate.offerFor(request.requester) !== undefined);
-      const offer = gate.offerFor(request.requester);
-      return offer ? { kind: 'offer', offer } : { kind: 'again' };
-    },
-    { validator: validateRequest },
-  );
+  setHandler(requestDialSlotSignal, (request) => {
+    // A malformed request is dropped: its caller sees `unknown`, asks again and fails its own checks.
+    if (validRequest(request)) gate.request(request, Date.now());
+    touch();
+  });
+  setHandler(releaseDialSlotUpdate, ({ requester, attempt }) => {
+    updates++;
+    gate.release(requester, attempt);
+  });
   setHandler(claimDialSlotUpdate, ({ offerId, attempt }) => {
+    updates++;
     const verdict = gate.claim(offerId, attempt, Date.now());
     touch();
     return verdict;
   });
 
-  while (!draining) {
+  for (;;) {
     const seen = changed;
     const wakeAt = gate.schedule(Date.now());
     showDetails(gate.snapshot(Date.now()));
     const { historyLength, continueAsNewSuggested } = workflowInfo();
-    if (historyLength > historyLimit || continueAsNewSuggested) {
-      draining = true;
-      break;
-    }
+    if (historyLength > historyLimit || updates > updateLimit || continueAsNewSuggested) break;
     await condition(() => changed !== seen, Number.isFinite(wakeAt) ? Math.max(1, wakeAt - Date.now()) : undefined);
   }
-  // Waiters are answered `again` and ask the next run, which keeps every claim and offer of this one.
+  // Every handler here finishes within its task; the next run keeps the line, the claims and the offers.
   await condition(allHandlersFinished);
   await continueAsNew<typeof dialGateWorkflow>({ ceiling: input.ceiling, carry: gate.carry(Date.now()) });
 }
 
-function validateRequest(request: SlotRequest): void {
+function validRequest(request: SlotRequest): boolean {
   const ceiling = request?.ceiling;
-  if (typeof request?.requester !== 'string' || request.requester.length > 100)
-    throw new Error('requester is required');
-  if (request.priority !== 'call' && request.priority !== 'campaign') throw new Error('priority is call or campaign');
-  if (!ceiling || !(ceiling.count >= 1) || !(ceiling.windowMs >= 100)) throw new Error('ceiling is required');
-  if (request.share !== undefined && !(request.share > 0 && request.share <= 100))
-    throw new Error('share is from 0 to 100');
+  return (
+    typeof request?.requester === 'string' &&
+    request.requester.length <= 100 &&
+    (request.priority === 'call' || request.priority === 'campaign') &&
+    !!ceiling &&
+    ceiling.count >= 1 &&
+    ceiling.windowMs >= 100 &&
+    (request.share === undefined || (request.share > 0 && request.share <= 100))
+  );
 }
 
 /** The Web UI's "Current details": what the key's window holds and who waits for it, by priority. */

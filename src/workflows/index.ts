@@ -12,7 +12,8 @@ export {
 } from './campaign';
 export {
   dialGateWorkflow,
-  requestDialSlotUpdate,
+  requestDialSlotSignal,
+  dialSlotQuery,
   claimDialSlotUpdate,
   releaseDialSlotUpdate,
   dialClaimsQuery,

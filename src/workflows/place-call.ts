@@ -80,6 +80,9 @@ const { getCall } = proxyActivities<Activities>({
  * transcript or summary lag behind completion.
  */
 export async function placeCallWorkflow(input: PlaceCallInput): Promise<CallResult> {
+  // Decided before the first await, so that its marker precedes every command of the run (replays and queries see
+  // it where they expect it). Runs started before the check existed replay without it.
+  const checkEarlierRuns = patched('earlier-call-check');
   const state: CallState = { phase: 'checking', polls: 0 };
   setHandler(callStateQuery, () => state);
   const index = { enabled: false, status: '' };
@@ -90,7 +93,7 @@ export async function placeCallWorkflow(input: PlaceCallInput): Promise<CallResu
     index.enabled = prepared.indexed;
 
     // One id, one call: a run started again over a closed one, or by a reset, never dials if an earlier run did.
-    const earlier: EarlierCall = patched('earlier-call-check')
+    const earlier: EarlierCall = checkEarlierRuns
       ? await findEarlierCall.executeWithOptions({ summary: 'look for a call placed by an earlier run' }, [])
       : { kind: 'none' };
     if (earlier.kind !== 'none') state.earlierRunId = earlier.runId;
