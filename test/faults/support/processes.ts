@@ -169,7 +169,14 @@ export interface WorkerEnv {
 }
 
 /** The environment of a production worker: only what it documents, nothing inherited from the test's shell. */
-export function workerEnv({ address, taskQueue, apiKey, baseUrl, httpTimeoutMs, rateLimit }: WorkerEnv): NodeJS.ProcessEnv {
+export function workerEnv({
+  address,
+  taskQueue,
+  apiKey,
+  baseUrl,
+  httpTimeoutMs,
+  rateLimit,
+}: WorkerEnv): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -245,7 +252,6 @@ export class WorkerProcess {
     if (!exited) await this.kill();
   }
 }
-
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

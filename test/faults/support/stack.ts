@@ -112,7 +112,6 @@ export async function retrying<T>(what: string, fn: () => Promise<T>, timeoutMs:
   }
 }
 
-
 /** Ids of every workflow whose id starts with `prefix`, e.g. a campaign's calls. */
 export async function workflowIdsStartingWith(client: Client, prefix: string): Promise<string[]> {
   const ids: string[] = [];
