@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { addCampaignCommands } from './campaign/cli';
 import { CallInputError, callFailureOf, startCall, waitForCall } from './client';
 import { ConfigError, loadClientConfig } from './config';
+import { isConnectionError } from './connection-error';
 import { type FailureType, nextStep } from './failures';
 import type { CallResult, CallState, PlaceCallInput } from './workflows/types';
 
@@ -156,15 +157,6 @@ export function workflowIdOption(value: string): string {
     throw new InvalidArgumentError('1–1000 characters, without control characters.');
   }
   return value;
-}
-
-/** Temporal could not be reached: the address or the credentials are wrong, or the server is down. */
-function isConnectionError(error: unknown): error is Error {
-  const text =
-    error instanceof Error ? `${error.message} ${String((error.cause as Error | undefined)?.message ?? '')}` : '';
-  return /Failed to connect before the deadline|UNAVAILABLE|ECONNREFUSED|ENOTFOUND|Name resolution failed|connection refused/i.test(
-    text,
-  );
 }
 
 export async function main(argv = process.argv): Promise<void> {

@@ -59,11 +59,13 @@ async function earlierRuns(client: Client, workflowId: string, ownRunId: string)
   let current = ownRunId;
   for (let depth = 0; depth < maxRuns; depth++) {
     const events = await historyOf(client, workflowId, current);
-    const base = events.find(
+    // A reset of a reset copies the earlier reset's event too: this run's own is the last one.
+    const resets = events.filter(
       (e) =>
         e.workflowTaskFailedEventAttributes?.cause ===
         WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW,
-    )?.workflowTaskFailedEventAttributes?.baseRunId;
+    );
+    const base = resets.at(-1)?.workflowTaskFailedEventAttributes?.baseRunId;
     if (!base || runs.includes(base)) break;
     runs.push(base);
     current = base;

@@ -8,6 +8,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { durationMs } from '../workflows/campaign-settings';
 import { createsPerWindow } from '../agentphone/contract';
 import { ConfigError, loadClientConfig } from '../config';
+import { isConnectionError } from '../connection-error';
 import { stripControls } from '../redact';
 import { resolveTiming } from '../timing-check';
 import type { callCampaignWorkflow } from '../workflows';
@@ -713,7 +714,8 @@ function run<A extends unknown[]>(command: (...args: A) => Promise<number>) {
     try {
       process.exitCode = await command(...args);
     } catch (error) {
-      if (error instanceof ConfigError) throw error; // the starter's main prints it, exit 2
+      // The starter's main prints these, exit 2: bad configuration, or a Temporal it cannot reach.
+      if (error instanceof ConfigError || isConnectionError(error)) throw error;
       if (error instanceof WorkflowNotFoundError) {
         console.error(
           `No campaign ${field(error.workflowId || '')} in this namespace: check the id (and TEMPORAL_NAMESPACE).`,

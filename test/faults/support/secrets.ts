@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logs } from './processes';
 
@@ -13,9 +13,11 @@ export function filesContaining(paths: string[], secret: string): string[] {
   const hits: string[] = [];
   const visit = (path: string) => {
     if (!existsSync(path)) return;
-    if (statSync(path).isDirectory()) {
+    // Links, FIFOs, sockets and devices are not files a suite wrote: reading one could hang or never end.
+    const stat = lstatSync(path);
+    if (stat.isDirectory()) {
       for (const entry of readdirSync(path)) visit(join(path, entry));
-    } else if (readFileSync(path).includes(needle)) {
+    } else if (stat.isFile() && readFileSync(path).includes(needle)) {
       hits.push(path);
     }
   };
