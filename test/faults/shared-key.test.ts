@@ -120,7 +120,8 @@ for (const [m, mode] of modes.entries()) {
                 name: `Shared key ${name}`,
                 targets: numbers(size.perCampaign, first).map((toPhoneNumber) => ({ toPhoneNumber, objective: 'x' })),
                 callsPerMinute: ceiling.limit,
-                maxConcurrentCalls: 5,
+                // Together more than the key allows: the gate, not the campaigns, is what holds the ceiling.
+                maxConcurrentCalls: 12,
                 timing: { ...timing, rateWindow: `${ceiling.windowMs}ms` },
               },
             ],
