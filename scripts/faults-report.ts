@@ -87,7 +87,8 @@ function summaryTable(figures: Figures[]): string {
       return r === undefined ? '—' : zero ? mark(r.value) : String(r.value);
     };
     const measured = figures.map((f) => f.rows?.[label]?.value).filter((v): v is number => v !== undefined);
-    rows.push([label, ...figures.map(cell), zero ? mark(sum(measured)) : String(sum(measured))]);
+    const all = figures.some((f) => f.rows?.[label]?.max) ? Math.max(...measured) : sum(measured);
+    rows.push([label, ...figures.map(cell), zero ? mark(all) : String(all)]);
   }
   return table(head, rows);
 }

@@ -63,7 +63,9 @@ beforeAll(async () => {
     suite: 'api-faults',
     apiKey,
     httpTimeoutMs,
-    simulator: { rateLimit: { limit: 100_000, windowMs: 60_000 } },
+    // A window of one second: its 429s (the rateLimited* scenarios) say Retry-After 1 s, and the dial gate holds
+    // every dialer of the key for that long, as it would for the real API's 60 s.
+    simulator: { rateLimit: { limit: 2_000, windowMs: 1_000 } },
     // Each scenario's prescribed ending assumes an API that deduplicates retried creates, as the simulator does:
     // the workers trust it. Without that trust, an ambiguous create ends CallOutcomeUnknown (shared-key-no-dedup).
     workerEnv: { AGENTPHONE_IDEMPOTENCY: 'trusted' },

@@ -61,7 +61,9 @@ beforeAll(async () => {
     apiKey,
     persistent: true,
     // The campaign's own pacer is not under test here (two-workers.test.ts measures it): the API allows plenty.
-    simulator: { rateLimit: { limit: 100_000, windowMs: 60_000 } },
+    // A window of one second: its 429s (the rateLimited* scenarios) say Retry-After 1 s, and the dial gate holds
+    // every dialer of the key for that long, as it would for the real API's 60 s.
+    simulator: { rateLimit: { limit: 2_000, windowMs: 1_000 } },
     // This suite proves recovery against an API that deduplicates (the simulator does): the workers trust it, and a
     // create lost with a killed worker is sent again with its key. shared-key-no-dedup proves the default, untrusted.
     workerEnv: { AGENTPHONE_IDEMPOTENCY: 'trusted' },

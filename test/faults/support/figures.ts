@@ -36,7 +36,10 @@ export interface Figures {
    * Rows of the summary table that only some suites measure (forged starts refused, creates over the key's ceiling,
    * outcomes unknown…), by the row's label; a label marked `mustBeZero` is checked like duplicates and lost.
    */
-  rows?: Record<string, { value: number; mustBeZero?: boolean }>;
+  rows?: Record<
+    string,
+    { value: number; mustBeZero?: boolean; /** The All column shows the largest, not the sum. */ max?: boolean }
+  >;
   /** Places the API key was found. Must be empty. */
   secretFoundIn: string[];
 }
