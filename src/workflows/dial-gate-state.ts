@@ -217,6 +217,12 @@ export class DialGateState {
     this.claims.sort((a, b) => a.at - b.at);
     this.remember(this.claimed, offer.requester, attempt);
     this.totals.claims++;
+    // Counted when claimed, not offered: an offer that lapsed (its caller slow or gone) dialed nobody.
+    const campaign = offer.campaignId === undefined ? undefined : this.campaigns.get(offer.campaignId);
+    if (campaign) {
+      campaign.granted++;
+      campaign.waitedMs += offer.waitedMs;
+    }
     return { kind: 'claimed', at, waitMs: at - now };
   }
 
@@ -374,8 +380,6 @@ export class DialGateState {
     if (request.campaignId !== undefined) {
       const c = this.campaignOf(request.campaignId, request.share ?? 1, now);
       c.vt += 1 / c.share;
-      c.granted++;
-      c.waitedMs += offer.waitedMs;
     }
   }
 
