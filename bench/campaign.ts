@@ -3,8 +3,10 @@
  *
  * One API minute lasts one second: the simulator runs in time mode with `timeScale: 1/60` (its 10-a-minute window
  * becomes 10 a second), the campaign gets `callsPerMinute: 10` with `timing.rateWindow: '1s'` and the contract's other
- * durations divided by 60. A Temporal dev server (`findTemporalBinary('cli')`, `TestWorkflowEnvironment.createLocal`)
- * and an in-process worker (`createCallWorker`, the package's defaults) run the campaign; the approval is an update.
+ * durations divided by 60, and no `timing.rateMargin`: every create passes the key's dial gate (on by default, with
+ * `rateLimit` at the same scale). A Temporal dev server (`findTemporalBinary('cli')`,
+ * `TestWorkflowEnvironment.createLocal`) and an in-process worker (`createCallWorker`, the package's defaults) run
+ * the campaign; the approval is an update.
  *
  *   npx tsx bench/campaign.ts [--targets 1000] [--repeats 3] [--sequential 150]
  */
@@ -19,6 +21,7 @@ import { approveCampaignUpdate, callCampaignWorkflow, campaignProgressQuery } fr
 import type { CampaignProgress } from '../src/workflows/campaign-types';
 import { type ActionCount, countActions, describeKinds, sumCounts } from './helpers/actions';
 import { runTsChild } from './helpers/child';
+import { type GateCost, gateCost } from './helpers/gate';
 import { loadAverage } from './helpers/machine';
 import { apiTime, benchTargets, minuteScale, ms } from './helpers/scale';
 import type { SequentialResult } from './sequential-loop';
@@ -27,9 +30,12 @@ import {
   type HistoryEvent,
   historyOf,
   mapLimit,
+  metricsDelta,
+  serverMetrics,
   sleep,
   startDevServer,
   uniqueQueue,
+  within,
   workflowBundle,
 } from './helpers/temporal';
 
@@ -48,6 +54,8 @@ export interface CampaignBenchOptions {
 }
 
 export interface CampaignRepeat {
+  /** False when the campaign had not ended within the repeat's time limit: the figures are those until then. */
+  finished: boolean;
   makespanMs: number;
   idealMs: number;
   ratio: number;
@@ -58,11 +66,15 @@ export interface CampaignRepeat {
   status429FirstTry: number;
   creates: number;
   maxCreatesInWindow: number;
-  /** From the campaign's history, on the workflow's clock: children the pacer started in any window (at most the limit). */
+  /**
+   * From the campaign's history, on the workflow's clock: children started in any window. With the key's dial gate
+   * the campaign does not pace its starts (up to maxConcurrentCalls wait in the gate's line); without it, its pacer
+   * held this to the limit.
+   */
   maxChildStartsInWindow: number;
-  /** The pacer's decision to start a child (its workflow task's start) to the child's first create at the simulator. */
+  /** A child's start (its parent's workflow task) to its first create at the simulator: the wait in line included. */
   startToCreateMs: { p50: number; p99: number; max: number };
-  /** Arrival spread of one pacer burst's accepted creates at the simulator (first to last). */
+  /** Arrival spread of one burst's accepted creates at the simulator (first to last). */
   burstSpreadMs: { p50: number; max: number };
   createsPerWindow: number[];
   /** 429 answers per window, same windows. */
@@ -98,6 +110,13 @@ export interface CampaignBenchResult {
   idealMs: number;
   strictBoundMs: number;
   cost?: CampaignCost;
+  /** The key's dial gate over all repeats: its own actions and events per create. */
+  gate?: GateCost;
+  /**
+   * Messages the workers sent to Temporal over all repeats, from the server's metrics, less this benchmark's own
+   * queries: with the gate, a waiting create looks for its offer by query (a Temporal Cloud action, in no history).
+   */
+  rpc?: { queries: number; signals: number; updates: number; refused: number; creates: number };
 }
 
 /** Little's law with a burst: a window's creates all start at once and must end before the next window's start. */
@@ -142,8 +161,14 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<C
     worker: { workflowBundle: bundle },
   });
   const running = worker.run();
+  let ownQueries = 0;
+  const m0 = await serverMetrics(env);
   const results: CampaignRepeat[] = [];
   let cost: CampaignCost | undefined;
+  let gate: GateCost | undefined;
+  let rpc: CampaignBenchResult['rpc'];
+  // From the first repeat's approval to the last one's result: when the gate had work.
+  let active: [number, number] | undefined;
   try {
     for (let r = 0; r < repeats; r++) {
       const perRepeatMs = results.length ? (Date.now() - began) / results.length : 0;
@@ -168,7 +193,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<C
         ],
       });
       await waitFor(
-        () => handle.query(campaignProgressQuery),
+        () => (ownQueries++, handle.query(campaignProgressQuery)),
         (p) => p.state === 'awaiting_approval',
       );
       const load = loadAverage();
@@ -180,6 +205,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<C
       const watch = (async () => {
         while (watching) {
           try {
+            ownQueries++;
             peakInFlight = Math.max(peakInFlight, (await handle.query(campaignProgressQuery)).counts.in_flight);
           } catch {
             // between two runs (continue-as-new)
@@ -189,10 +215,18 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<C
       })();
       const t0 = Date.now();
       await handle.executeUpdate(approveCampaignUpdate, { args: [{ by: 'bench', comment: 'benchmark' }] });
-      const report = await handle.result();
+      // A campaign that takes three times the ideal (and a minute) is stopped: its figures are those until then.
+      const limitMs = 3 * idealMs + 60_000;
+      const ended = await within(handle.result(), limitMs);
+      const report = ended ?? (ownQueries++, await handle.query(campaignProgressQuery));
       const t1 = Date.now();
+      active = [active?.[0] ?? t0, t1];
       watching = false;
       await watch;
+      if (!ended) {
+        log(`  repeat ${r + 1}: the campaign had not ended after ${ms(limitMs)}; stopped there (no further repeats)`);
+        await handle.terminate('benchmark time limit');
+      }
       const seq = JSON.parse((await sequential.done).at(-1)!) as SequentialResult;
 
       const requests = sim.requests();
@@ -208,6 +242,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<C
       const projectedMakespanMs = seq.targets >= n ? seq.makespanMs : mean(seq.perCallMs) * n;
       const seqFirst = Math.min(...seq.createTimes);
       const repeat: CampaignRepeat = {
+        finished: ended !== undefined,
         makespanMs,
         idealMs,
         ratio: makespanMs / idealMs,
@@ -244,10 +279,10 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<C
       };
       results.push(repeat);
       log(
-        `  repeat ${r + 1}/${repeats}: makespan ${ms(makespanMs)} (API ${apiTime(makespanMs)}) = ${repeat.ratio.toFixed(3)} × ideal ` +
+        `  repeat ${r + 1}/${repeats}${ended ? '' : ' (NOT ENDED)'}: makespan ${ms(makespanMs)} (API ${apiTime(makespanMs)}) = ${repeat.ratio.toFixed(3)} × ideal ` +
           `${ms(idealMs)}; ${repeat.creates} creates, ${log429} × 429, max ${repeat.maxCreatesInWindow} in any ${windowMs} ms window, ` +
           `peak ${peakInFlight} in flight, ${report.runs} run(s), ${report.counts.achieved} achieved; ` +
-          `pacer: max ${pacer.maxChildStartsInWindow} child starts in any window, start→create p50 ${ms(pacer.startToCreateMs.p50)} ` +
+          `max ${pacer.maxChildStartsInWindow} child starts in any window, start→create p50 ${ms(pacer.startToCreateMs.p50)} ` +
           `p99 ${ms(pacer.startToCreateMs.p99)}, burst spread max ${ms(repeat.burstSpreadMs.max)}; ` +
           `sequential loop ${seq.targets} targets, ${ms(seqPerCall)} a call → ${ms(projectedMakespanMs)} for ${n} ` +
           `(${repeat.sequential.ratioToCampaign.toFixed(2)} × the campaign)`,
@@ -255,6 +290,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<C
       if (report.counts.achieved !== n)
         log(`  WARNING: ${report.counts.achieved} of ${n} achieved: ${JSON.stringify(report.counts)}`);
 
+      if (!ended) break;
       if (r === 0) {
         cost = await campaignCost(env.client, pacer.histories);
         log(
@@ -264,6 +300,31 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<C
         );
       }
     }
+    await sleep(1500); // the server publishes its counters about once a second
+    const server = metricsDelta(m0, await serverMetrics(env));
+    rpc = {
+      queries: (server.requests.QueryWorkflow ?? 0) - ownQueries,
+      signals: (server.requests.SignalWorkflowExecution ?? 0) + (server.requests.SignalWithStartWorkflowExecution ?? 0),
+      // less the approval of each repeat
+      updates: (server.requests.UpdateWorkflowExecution ?? 0) - results.length,
+      refused: Object.values(server.resourceExhausted).reduce((a, b) => a + b, 0),
+      creates: results.reduce((a, r) => a + r.creates, 0),
+    };
+    log(
+      `  messages to Temporal: ${rpc.queries} queries (${(rpc.queries / Math.max(1, rpc.creates)).toFixed(1)} a create), ` +
+        `${rpc.signals} signals, ${rpc.updates} updates; ${rpc.refused} refused as RESOURCE_EXHAUSTED`,
+    );
+    gate = await gateCost(env.client, sim.apiKey, active).catch((error: unknown) => {
+      log(`  the gate's histories could not be read: ${String(error)}`);
+      return undefined;
+    });
+    if (gate)
+      log(
+        `  dial gate over all repeats: ${gate.claims} creates, ${gate.runs} run(s), ${gate.perCreate.total.toFixed(2)} actions and ` +
+          `${gate.perCreate.events.toFixed(1)} events per create (${describeKinds(gate.perCreate.byKind, 2)}); ` +
+          `${gate.tasks.perCreate.toFixed(1)} workflow tasks a create, p50 ${ms(gate.tasks.p50Ms)} p99 ${ms(gate.tasks.p99Ms)}, ` +
+          `a task outstanding ${(gate.tasks.busy * 100).toFixed(0)}% of the time, ${gate.tasks.timedOut} timed out, ${gate.lapsed} claims lapsed`,
+      );
   } finally {
     worker.shutdown();
     await running;
@@ -283,6 +344,8 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<C
     idealMs,
     strictBoundMs,
     ...(cost ? { cost } : {}),
+    ...(gate ? { gate } : {}),
+    ...(rpc ? { rpc } : {}),
   };
 }
 
@@ -304,9 +367,8 @@ async function waitFor(
 }
 
 /**
- * What the pacer did, from the campaign's own history (every run): child starts per window, and how long after its
- * start each child's create reached the API. A window's creates arrive spread by that latency; the pacer's margin
- * (2% of the window) must cover the spread or the API's sliding window sees more than the limit.
+ * When the campaign started its children, from its own history (every run), and how long after its start each
+ * child's create reached the API (with the gate, its wait in the key's line included).
  */
 async function pacerAnalysis(client: Client, workflowId: string, requests: readonly RequestLogEntry[]) {
   const runIds: string[] = [];

@@ -1,13 +1,14 @@
 /**
- * `npm run bench`: all four benchmarks in one run (about 12–15 minutes), every figure printed, then
+ * `npm run bench`: all five benchmarks in one run (about 20–25 minutes), every figure printed, then
  * docs/benchmarks.md and docs/benchmarks-creates.svg rewritten from them.
  *
- *   npx tsx bench/run.ts [--only cost,latency,campaign,capacity] [--no-write]
+ *   npx tsx bench/run.ts [--only cost,latency,campaign,capacity,shared] [--no-write]
  *   npx tsx bench/run.ts --render /tmp/agentphone-bench-<time>.json   (the document again from a run's raw figures)
  *
  * Sizes can be changed for a quick look (the document is then still written, with the sizes used):
  * BENCH_CAMPAIGN_TARGETS (1000), BENCH_CAMPAIGN_REPEATS (3), BENCH_SEQUENTIAL_TARGETS (150),
- * BENCH_CAMPAIGN_BUDGET seconds (480), BENCH_CAPACITY_BUDGET seconds (270), BENCH_LATENCY_CALLS (60).
+ * BENCH_CAMPAIGN_BUDGET seconds (480), BENCH_CAPACITY_BUDGET seconds (270), BENCH_LATENCY_CALLS (60),
+ * BENCH_SHARED_TARGETS per campaign (200), BENCH_SHARED_SINGLE_EVERY ms (1000), BENCH_SHARED_CONCURRENCY (5).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -18,13 +19,14 @@ import { type CampaignBenchResult, concurrencyNeeded, describeCampaign, runCampa
 import { type CapacityResult, defaultCapacityOptions, runCapacityBench } from './capacity';
 import { type CostResult, runCostBench } from './cost';
 import { type LatencyResult, runLatencyBench } from './latency';
+import { defaultSharedKeyOptions, runSharedKeyBench, type SharedKeyResult } from './shared-key';
 import { createsChartSpec, renderSvg } from './helpers/chart';
 import { loadAverage, machineInfo } from './helpers/machine';
 import { minuteScale } from './helpers/scale';
 import { quietRuntime, root } from './helpers/temporal';
 import { type BenchReport, headline, renderReport } from './report';
 
-const sections = ['cost', 'latency', 'campaign', 'capacity'] as const;
+const sections = ['cost', 'latency', 'campaign', 'capacity', 'shared'] as const;
 type Section = (typeof sections)[number];
 
 const env = (name: string, fallback: number) => {
@@ -121,7 +123,20 @@ async function main(): Promise<number> {
     },
   );
 
+  const shared: SharedKeyResult | undefined = await section(
+    'shared',
+    '5. One API key: two campaigns and single calls, with the dial gate and before it',
+    () =>
+      runSharedKeyBench({
+        ...defaultSharedKeyOptions,
+        targetsPerCampaign: env('BENCH_SHARED_TARGETS', defaultSharedKeyOptions.targetsPerCampaign),
+        singleEveryMs: env('BENCH_SHARED_SINGLE_EVERY', defaultSharedKeyOptions.singleEveryMs),
+        maxConcurrentCalls: env('BENCH_SHARED_CONCURRENCY', defaultSharedKeyOptions.maxConcurrentCalls),
+      }),
+  );
+
   Object.assign(report, {
+    ...(shared ? { shared } : {}),
     ...(cost ? { cost } : {}),
     ...(latency ? { latency } : {}),
     ...(campaign ? { campaign } : {}),

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
@@ -20,23 +21,88 @@ let runtimeInstalled = false;
 export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    // The SDK's native side logs to the console on its own unless forwarded; its warnings (a retried RPC) are
+    // counted from the server's metrics instead (`serverMetrics`).
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+  });
 }
+
+const metricsUrls = new WeakMap<TestWorkflowEnvironment, string>();
 
 /**
  * A Temporal dev server (the Temporal CLI, `findTemporalBinary('cli')`), in memory, on 127.0.0.1, with the package's
- * search attributes registered as `npm run setup:temporal` would: figures are those of a production namespace.
+ * search attributes registered as `npm run setup:temporal` would: figures are those of a production namespace. Its
+ * Prometheus metrics are read by `serverMetrics`.
  */
-export function startDevServer(): Promise<TestWorkflowEnvironment> {
+export async function startDevServer(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  return TestWorkflowEnvironment.createLocal({
+  const metricsPort = await freePort();
+  const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: findTemporalBinary('cli') },
       ip: '127.0.0.1',
       searchAttributes: searchAttributeKeys,
       log: { format: 'pretty', level: 'error' },
+      extraArgs: ['--metrics-port', String(metricsPort)],
     },
   });
+  metricsUrls.set(env, `http://127.0.0.1:${metricsPort}/metrics`);
+  return env;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** What the dev server's frontend was asked in the default namespace, and what it refused, by operation. */
+export interface ServerMetrics {
+  /** Requests by operation (`QueryWorkflow`, `SignalWorkflowExecution`, `UpdateWorkflowExecution`, …). */
+  requests: Record<string, number>;
+  /** Refused with RESOURCE_EXHAUSTED, by operation. */
+  resourceExhausted: Record<string, number>;
+}
+
+/**
+ * The frontend's request counters from the server's Prometheus endpoint. Queries leave no trace in a history but
+ * are Temporal Cloud actions, so they are counted here. The server publishes its counters about once a second:
+ * read after a pause, and compare two readings (`metricsDelta`).
+ */
+export async function serverMetrics(env: TestWorkflowEnvironment): Promise<ServerMetrics> {
+  const url = metricsUrls.get(env);
+  if (!url) throw new Error('serverMetrics needs a server started by startDevServer');
+  const text = await (await fetch(url)).text();
+  const out: ServerMetrics = { requests: {}, resourceExhausted: {} };
+  for (const line of text.split('\n')) {
+    const m = /^(service_requests|service_errors_resource_exhausted)\{([^}]*)\} ([0-9.e+]+)$/.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    if (labels.namespace !== 'default' || labels.service_name !== 'frontend' || !labels.operation) continue;
+    const into = m[1] === 'service_requests' ? out.requests : out.resourceExhausted;
+    into[labels.operation] = (into[labels.operation] ?? 0) + Number(m[3]);
+  }
+  return out;
+}
+
+export function metricsDelta(before: ServerMetrics, after: ServerMetrics): ServerMetrics {
+  const diff = (a: Record<string, number>, b: Record<string, number>) =>
+    Object.fromEntries(
+      Object.entries(b)
+        .map(([k, v]) => [k, v - (a[k] ?? 0)] as const)
+        .filter(([, v]) => v > 0),
+    );
+  return {
+    requests: diff(before.requests, after.requests),
+    resourceExhausted: diff(before.resourceExhausted, after.resourceExhausted),
+  };
 }
 
 const quietLogger = {
@@ -66,6 +132,17 @@ export async function historyOf(handle: WorkflowHandle): Promise<HistoryEvent[]>
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Whether `promise` settled within `ms` (its rejection is thrown), without leaving a timer behind. */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms), undefined)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Runs `fn` over `items` with at most `limit` at a time. */
 export async function mapLimit<T, R>(
