@@ -32,6 +32,9 @@ beforeAll(async () => {
     activities: createActivities({
       client: createAgentPhoneClient({ apiKey: sim.apiKey, baseUrl: sim.baseUrl }),
       rateLimit: { count: 1_000_000, windowMs: 60_000 },
+      // Under a loaded machine a create attempt can time out; the simulator deduplicates its retry. The untrusted
+      // default (such a target ends `unknown`) is proven elsewhere: this test is about paging and continue-as-new.
+      idempotency: 'trusted',
     }),
     maxConcurrentActivityTaskExecutions: 200,
     maxConcurrentWorkflowTaskExecutions: 100,
