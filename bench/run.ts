@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: all five benchmarks in one run (about 20–25 minutes), every figure printed, then
+ * `npm run bench`: all five benchmarks in one run (about 15 minutes on 2 cores), every figure printed, then
  * docs/benchmarks.md and docs/benchmarks-creates.svg rewritten from them.
  *
  *   npx tsx bench/run.ts [--only cost,latency,campaign,capacity,shared] [--no-write]
