@@ -22,73 +22,82 @@ export interface Settings {
   timing?: CampaignInput['timing'];
 }
 
-/** Checks the numeric options once; a bad one fails the campaign at once with InvalidInput, before anything runs. */
-export function resolveSettings(input: CampaignInput): Settings {
+/**
+ * Checks the options once; a bad one fails the campaign at once with InvalidInput, before anything runs.
+ *
+ * `strict` adds the rules of the hardening (control characters, bounds on every duration and list, real HH:MM, the
+ * call timing). A campaign started before them runs on without them: its replay and its continue-as-new must never
+ * fail on a rule its input was never checked against. The workflow passes `strict` for new starts only (patched).
+ */
+export function resolveSettings(input: CampaignInput, { strict = true }: { strict?: boolean } = {}): Settings {
   const problems: string[] = [];
+  const problem = (message: string) => problems.push(message);
+  const stricter = (message: string) => strict && problems.push(message);
   const int = (name: string, value: unknown, fallback: number, min: number, max: number): number => {
     if (value === undefined) return fallback;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be a whole number from ${min} to ${max}`);
+      problem(`${name} must be a whole number from ${min} to ${max}`);
       return fallback;
     }
     return value;
   };
-  if (!input || typeof input !== 'object') problems.push('the argument must be an object');
+  if (!input || typeof input !== 'object') problem('the argument must be an object');
   const i = (input ?? {}) as CampaignInput;
-  if (typeof i.name !== 'string' || !i.name.trim() || [...i.name].length > 200 || /[\p{Cc}\p{Cf}]/u.test(i.name)) {
-    problems.push('name must be 1–200 characters (no control characters)');
-  }
+  const nameMessage = 'name must be 1–200 characters (no control characters)';
+  if (typeof i.name !== 'string' || !i.name.trim() || i.name.length > 200) problem(nameMessage);
+  else if ([...i.name].length > 200 || /[\p{Cc}\p{Cf}]/u.test(i.name)) stricter(nameMessage);
   if (!i.carry && (i.targets === undefined) === (i.targetsCsvPath === undefined)) {
-    problems.push('pass exactly one of targets and targetsCsvPath');
+    problem('pass exactly one of targets and targetsCsvPath');
   }
-  if (i.targets !== undefined && !Array.isArray(i.targets)) problems.push('targets must be an array');
+  if (i.targets !== undefined && !Array.isArray(i.targets)) stricter('targets must be an array');
   if (
     i.targetsCsvPath !== undefined &&
     (typeof i.targetsCsvPath !== 'string' || !i.targetsCsvPath || i.targetsCsvPath.length > 4096)
   ) {
-    problems.push('targetsCsvPath must be a file path of at most 4,096 characters');
+    stricter('targetsCsvPath must be a file path of at most 4,096 characters');
   }
   const approvalTimeout = i.approval?.timeout ?? '24h';
-  const approvalTimeoutMs = typeof approvalTimeout === 'string' ? durationMs(approvalTimeout) : undefined;
-  if (approvalTimeoutMs === undefined || approvalTimeoutMs < 1000 || approvalTimeoutMs > 30 * 86_400_000) {
-    problems.push('approval.timeout must be a duration from 1s to 30d, such as 24h');
-  }
+  const approvalTimeoutMs = durationMs(approvalTimeout);
+  const approvalMessage = 'approval.timeout must be a duration from 1s to 30d, such as 24h';
+  if (approvalTimeoutMs === undefined || approvalTimeoutMs < 1000) problem(approvalMessage);
+  else if (approvalTimeoutMs > 30 * 86_400_000) stricter(approvalMessage);
   const approvers = i.approval?.approvers;
-  if (
-    approvers !== undefined &&
-    (!Array.isArray(approvers) ||
+  const approversMessage = 'approval.approvers must be a list of 1–100 names, each 1–100 visible characters';
+  if (approvers !== undefined) {
+    if (
+      !Array.isArray(approvers) ||
       approvers.length === 0 ||
-      approvers.length > 100 ||
-      approvers.some((a) => nameProblem(a)))
-  ) {
-    problems.push('approval.approvers must be a list of 1–100 names, each 1–100 visible characters');
+      approvers.some((a) => typeof a !== 'string' || !a.trim())
+    ) {
+      problem(approversMessage);
+    } else if (approvers.length > 100 || approvers.some((a) => nameProblem(a))) stricter(approversMessage);
   }
   const window = i.callingWindow;
   if (window !== undefined) {
-    const start = typeof window?.start === 'string' ? parseClock(window.start) : undefined;
-    const end = typeof window?.end === 'string' ? parseClock(window.end) : undefined;
+    const windowMessage =
+      'callingWindow needs start and end as HH:MM, two different 24-hour times, e.g. 08:00 and 21:00';
+    const hhmm = (v: unknown) => typeof v === 'string' && /^\d\d:\d\d$/.test(v);
     // start after end is the documented overnight rule (22:00–06:00 wraps midnight); equal bounds mean nothing.
-    if (start === undefined || end === undefined || start === end) {
-      problems.push('callingWindow needs start and end as HH:MM, two different 24-hour times, e.g. 08:00 and 21:00');
-    }
+    if (!hhmm(window?.start) || !hhmm(window?.end) || window.start === window.end) problem(windowMessage);
+    else if (parseClock(window.start) === undefined || parseClock(window.end) === undefined) stricter(windowMessage);
     const zone = window?.defaultTimezone;
     if (zone !== undefined && (typeof zone !== 'string' || !/^[A-Za-z0-9_+\-/]{1,64}$/.test(zone))) {
-      problems.push('callingWindow.defaultTimezone must be an IANA zone such as America/New_York');
+      stricter('callingWindow.defaultTimezone must be an IANA zone such as America/New_York');
     }
   }
   if (i.timing !== undefined) {
     const { rateWindow: _w, rateMargin: _m, ...callTiming } = (typeof i.timing === 'object' && i.timing) || {};
     const checked = resolveTiming(typeof i.timing === 'object' ? callTiming : i.timing);
-    if (!checked.ok) problems.push(checked.message.replace(/\.$/, ''));
+    if (!checked.ok) stricter(checked.message.replace(/\.$/, ''));
   }
   const rateWindowMs = durationMs(i.timing?.rateWindow ?? '60s');
-  if (rateWindowMs === undefined || rateWindowMs < 100 || rateWindowMs > 3_600_000) {
-    problems.push('timing.rateWindow must be a duration from 100ms to 1h, such as 60s');
-  }
+  const rateWindowMessage = 'timing.rateWindow must be a duration from 100ms to 1h, such as 60s';
+  if (rateWindowMs === undefined || rateWindowMs < 100) problem(rateWindowMessage);
+  else if (rateWindowMs > 3_600_000) stricter(rateWindowMessage);
   const rateMarginMs = i.timing?.rateMargin === undefined ? undefined : durationMs(i.timing.rateMargin);
-  if (i.timing?.rateMargin !== undefined && (rateMarginMs === undefined || rateMarginMs > (rateWindowMs ?? 60_000))) {
-    problems.push('timing.rateMargin must be a duration no longer than the rate window, such as 500ms');
-  }
+  const rateMarginMessage = 'timing.rateMargin must be a duration no longer than the rate window, such as 500ms';
+  if (i.timing?.rateMargin !== undefined && rateMarginMs === undefined) problem(rateMarginMessage);
+  else if (rateMarginMs !== undefined && rateMarginMs > (rateWindowMs ?? 60_000)) stricter(rateMarginMessage);
   const settings: Settings = {
     maxConcurrentCalls: int('maxConcurrentCalls', i.maxConcurrentCalls, 5, 1, 1000),
     callsPerMinute: int('callsPerMinute', i.callsPerMinute, 10, 1, 10_000),
@@ -110,7 +119,7 @@ export function resolveSettings(input: CampaignInput): Settings {
   function shareOf(value: unknown): number {
     if (value === undefined) return 1;
     if (typeof value !== 'number' || !(value > 0 && value <= 100)) {
-      problems.push('share must be a number above 0 and at most 100');
+      stricter('share must be a number above 0 and at most 100');
       return 1;
     }
     return value;

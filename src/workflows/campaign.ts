@@ -91,7 +91,9 @@ const maxRateLimitedAttempts = 5;
 export async function callCampaignWorkflow(input: CampaignInput): Promise<CampaignProgress> {
   const info = workflowInfo();
   refuseForgedCarry(input, info);
-  const settings = resolveSettings(input);
+  // New starts get every rule; a campaign started before the stricter ones (its replay, its next runs) keeps its own.
+  const strict = !input.carry && patched('campaign-strict-settings');
+  const settings = resolveSettings(input, { strict });
   const c: CampaignCarry = input.carry ?? {
     campaignId: info.workflowId,
     state: 'validating',

@@ -1,0 +1,47 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
+import { resolveSettings } from '../src/workflows/campaign-settings';
+import type { CampaignInput } from '../src/workflows/campaign-types';
+
+// The hardening's rules apply to new starts; a campaign started before them must replay and continue as new
+// without failing on a rule its input was never checked against.
+
+const base: CampaignInput = { name: 'x', targets: [{ toPhoneNumber: '+14155550142', objective: 'x' }] };
+
+describe('campaign settings', () => {
+  it.each([
+    ['a name with a control character', { name: 'spring\u0007' }],
+    ['an approval timeout of 60 days', { approval: { timeout: '60d' } }],
+    ['a calling window from 25:00 to 99:99', { callingWindow: { start: '25:00', end: '99:99' } }],
+    ['a rate window of 2 hours', { timing: { rateWindow: '2h' } }],
+    ['a rate margin longer than its window', { timing: { rateWindow: '1s', rateMargin: '2s' } }],
+    ['a poll interval of 1 ms', { timing: { pollInterval: 1 } }],
+    ['a share of 1,000', { share: 1000 }],
+  ] as [string, Partial<CampaignInput>][])(
+    'refuses %s at a new start, and lets a running campaign keep it',
+    (_what, extra) => {
+      const input = { ...base, ...extra } as CampaignInput;
+      const refused = (() => {
+        try {
+          resolveSettings(input);
+        } catch (error) {
+          return error;
+        }
+        return undefined;
+      })();
+      expect(refused).toBeInstanceOf(ApplicationFailure);
+      expect((refused as ApplicationFailure).type).toBe('InvalidInput');
+      expect(() => resolveSettings(input, { strict: false })).not.toThrow();
+    },
+  );
+
+  it.each([
+    ['no name', { name: '' }],
+    ['a calling window of 9 to 5', { callingWindow: { start: '9', end: '5' } }],
+    ['a rate window that is no duration', { timing: { rateWindow: 'a minute' } }],
+  ] as [string, Partial<CampaignInput>][])('refuses %s in every run, as it always did', (_what, extra) => {
+    expect(() => resolveSettings({ ...base, ...extra } as CampaignInput, { strict: false })).toThrow(
+      ApplicationFailure,
+    );
+  });
+});
