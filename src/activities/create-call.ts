@@ -12,6 +12,7 @@ import { rateLimitWaitMs } from '../agentphone/contract';
 import { FailureType } from '../failures';
 import type { CallRequest } from '../guardrails';
 import type { Offer } from '../workflows/dial-gate-state';
+import { toFailure } from './http-failure';
 import { type DialGate, dialGate, type DialGateConfig, requesterOf, type SlotAsk } from './dial-gate-client';
 
 /**
@@ -63,46 +64,18 @@ export type CreateVerdict =
 
 export function classifyCreateFailure(error: unknown): CreateVerdict {
   if (error instanceof AgentPhoneHttpError) {
-    const refused = (type: FailureType, message: string): CreateVerdict => ({
-      kind: 'refused',
-      failure: ApplicationFailure.create({ type, message, nonRetryable: true }),
-    });
-    switch (error.status) {
-      case 400:
-      case 422:
-        return refused(FailureType.InvalidInput, `AgentPhone refused the create: ${error.message}`);
-      case 401:
-      case 403:
-        return refused(
-          FailureType.Unauthorized,
-          `AgentPhone refused the API key (HTTP ${error.status}). Check AGENTPHONE_API_KEY.`,
-        );
-      case 402:
-        return refused(
-          FailureType.InsufficientCredits,
-          'AgentPhone has no credits left for this account. Top up, then retry.',
-        );
-      case 404:
-        return refused(FailureType.InvalidInput, 'AgentPhone answered 404 to the create: check AGENTPHONE_BASE_URL.');
-      case 409:
-        return refused(
-          FailureType.InvalidInput,
-          `AgentPhone refused the create as a conflicting retry: ${error.message}`,
-        );
-      case 429:
-        return {
-          kind: 'rate_limited',
-          ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
-        };
+    if (error.status === 429) {
+      return {
+        kind: 'rate_limited',
+        ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+      };
     }
     if (error.status >= 500 || error.status === 408) {
       const message = `AgentPhone answered HTTP ${error.status} to the create`;
       return { kind: 'ambiguous', message, type: FailureType.ApiUnavailable };
     }
-    return refused(
-      FailureType.UnexpectedResponse,
-      `AgentPhone answered HTTP ${error.status} to the create: ${error.message}`,
-    );
+    // Any other answer is a refusal: the API read the request and placed nothing.
+    return { kind: 'refused', failure: toFailure(error, 'create') };
   }
   if (error instanceof AgentPhoneNetworkError) {
     return error.maybeSent

@@ -1,17 +1,11 @@
 import { cancellationSignal, log } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import {
-  type AgentPhoneClient,
-  AgentPhoneHttpError,
-  AgentPhoneNetworkError,
-  AgentPhoneResponseError,
-  type CallDetails,
-} from '../agentphone';
+import { type AgentPhoneClient, AgentPhoneHttpError, type CallDetails } from '../agentphone';
 import { FailureType } from '../failures';
 import { createCampaignActivities, type RateCeiling } from './campaign';
 import { createCreateActivities, type IdempotencyTrust, type RateLimited } from './create-call';
 import type { DialGateConfig } from './dial-gate-client';
 import { createEarlierCallActivities } from './earlier-call';
+import { toFailure } from './http-failure';
 import { type CallRequest, checkCallRequest, type GuardRailFailureType } from '../guardrails';
 import type { ResolvedTiming } from '../timing';
 import type { CampaignDialSlot } from '../workflows/types';
@@ -19,6 +13,7 @@ import { resolveTiming } from '../timing-check';
 
 export type { CreateCallOutcome, IdempotencyTrust, RateLimited, SlotUse } from './create-call';
 export type { EarlierCall } from './earlier-call';
+export { toFailure } from './http-failure';
 
 export interface ActivityDeps {
   client: AgentPhoneClient;
@@ -132,60 +127,4 @@ function rateLimitedOrThrow(error: unknown, action: 'create' | 'read', callId?: 
     };
   }
   throw toFailure(error, action, callId);
-}
-
-/** Translates the HTTP client's errors into Temporal failures with stable types. */
-export function toFailure(error: unknown, action: 'create' | 'read', callId?: string): ApplicationFailure {
-  const details = callId === undefined ? [] : [{ callId }];
-  if (error instanceof AgentPhoneHttpError) {
-    const final = (type: FailureType, message: string) =>
-      ApplicationFailure.create({ type, message, nonRetryable: true, details });
-    switch (error.status) {
-      case 400:
-      case 422:
-        return final(FailureType.InvalidInput, `AgentPhone refused the ${action}: ${error.message}`);
-      case 401:
-      case 403:
-        return final(
-          FailureType.Unauthorized,
-          `AgentPhone refused the API key (HTTP ${error.status}). Check AGENTPHONE_API_KEY.`,
-        );
-      case 402:
-        return final(
-          FailureType.InsufficientCredits,
-          'AgentPhone has no credits left for this account. Top up, then retry.',
-        );
-      case 404:
-        if (action === 'read') return final(FailureType.CallNotFound, `AgentPhone does not know call ${callId}.`);
-        return final(FailureType.InvalidInput, `AgentPhone answered 404 to the create: check AGENTPHONE_BASE_URL.`);
-      case 409:
-        return final(
-          FailureType.InvalidInput,
-          `AgentPhone refused the ${action} as a conflicting retry: ${error.message}`,
-        );
-    }
-    if (error.status >= 500 || error.status === 408) {
-      return ApplicationFailure.create({
-        type: FailureType.ApiUnavailable,
-        message: `AgentPhone answered HTTP ${error.status} to the ${action}`,
-        details,
-      });
-    }
-    return final(
-      FailureType.UnexpectedResponse,
-      `AgentPhone answered HTTP ${error.status} to the ${action}: ${error.message}`,
-    );
-  }
-  if (error instanceof AgentPhoneNetworkError) {
-    return ApplicationFailure.create({ type: FailureType.ApiUnavailable, message: error.message, details });
-  }
-  if (error instanceof AgentPhoneResponseError) {
-    // Retryable: a proxy may have mangled one answer. A create retried this way reuses its Idempotency-Key.
-    return ApplicationFailure.create({ type: FailureType.UnexpectedResponse, message: error.message, details });
-  }
-  return ApplicationFailure.create({
-    type: FailureType.ApiUnavailable,
-    message: error instanceof Error ? error.message : String(error),
-    details,
-  });
 }
