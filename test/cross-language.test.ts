@@ -1,8 +1,6 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -14,6 +12,7 @@ import { FailureType } from '../src/failures';
 import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
 import type { CallResult, PlaceCallInput } from '../src/workflows/types';
 import { createDevServerEnv, uniqueId, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
+import { failureOf } from './helpers/failures';
 
 // One workflow id, one call, whoever starts the id again: the `temporal` CLI and the Python SDK start a closed id
 // with their default reuse policy (ALLOW_DUPLICATE) and no knowledge of this project. The Python SDK lives in a
@@ -102,17 +101,6 @@ async function startFromPython(workflowId: string): Promise<{ runId: string; res
     { env: { ...process.env, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default' } },
   );
   return JSON.parse(stdout) as { runId: string; result: CallResult };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WorkflowFailedError);
-  const cause = (error as WorkflowFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
 }
 
 describe('one workflow id places one call, whichever language starts it again', () => {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import {
   uniqueTaskQueue,
   workflowBundle,
 } from './helpers/temporal';
+import { failureOf } from './helpers/failures';
 
 // One workflow id, one call, however the id is started: again over a closed run with the default reuse policy (as
 // the `temporal` CLI and every other SDK do), or by `temporal workflow reset`. On a real dev server: the lookup
@@ -59,17 +59,6 @@ function startRaw(workflowId: string, input: PlaceCallInput) {
     args: [input],
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
   });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WorkflowFailedError);
-  const cause = (error as WorkflowFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
 }
 
 /** Resets a run to the end of its first workflow task, as `temporal workflow reset --type FirstWorkflowTask` does. */

@@ -29,6 +29,7 @@ import { starterJs } from './support/processes';
 import { prng, seedFromEnv } from './support/random';
 import { distinctiveKey } from './support/secrets';
 import { type CampaignHandle, type Stack, startStack, waitForProgress, workflowIdsStartingWith } from './support/stack';
+import { failureOf } from '../helpers/failures';
 
 // Each hardening of "hostile input cannot skip the approval, leak the key, exhaust a worker or corrupt a report",
 // proved against real processes: a dev server, the production worker (`node lib/worker.js`), the starter CLI
@@ -79,18 +80,6 @@ const dials = (number: string) => stack.sim.dialsByNumber()[number] ?? 0;
 function count(entry: string, clear: boolean, what: string): void {
   attempts[entry] = (attempts[entry] ?? 0) + 1;
   if (!clear) unclear.push(`${entry}: ${what}`);
-}
-
-/** The workflow's failure, read through WorkflowFailedError → ApplicationFailure. */
-async function failureOf(result: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await result.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WorkflowFailedError);
-  const cause = (error as WorkflowFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
 }
 
 /** Starts a campaign by name with a raw argument, as any client in any language could, and returns its failure. */
