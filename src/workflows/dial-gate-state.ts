@@ -283,10 +283,9 @@ export class DialGateState {
 
   carry(now: number): DialGateCarry {
     this.expire(now);
-    const keep = Math.max(this.spanMs, ...[...this.queue].map((w) => (w.request.cap?.windowMs ?? 0) + this.guardMs));
     return {
       ceiling: this.ceiling,
-      claims: this.claims.filter((c) => c.at > now - Math.max(keep, 3_600_000)),
+      claims: this.claims.filter((c) => c.at > now - this.retentionMs()),
       offers: [...this.offers.values()],
       holdUntil: this.holdUntil,
       campaigns: Object.fromEntries(this.campaigns),
@@ -396,10 +395,15 @@ export class DialGateState {
     return c;
   }
 
+  /** How long a claim is kept: the key's window, any waiting campaign's cap window, and at least an hour. */
+  private retentionMs(): number {
+    const caps = this.queue.map((w) => (w.request.cap?.windowMs ?? 0) + this.guardMs);
+    return Math.max(this.spanMs, ...caps, 3_600_000);
+  }
+
   private expire(now: number): void {
     for (const [id, offer] of this.offers) if (now > offer.expiresAt) this.offers.delete(id);
-    const keep = Math.max(this.spanMs, ...this.queue.map((w) => (w.request.cap?.windowMs ?? 0) + this.guardMs), 0);
-    const cut = now - Math.max(keep, 3_600_000);
+    const cut = now - this.retentionMs();
     if (this.claims.length && this.claims[0]!.at <= cut) this.claims = this.claims.filter((c) => c.at > cut);
     for (const [id, c] of this.campaigns) {
       const waiting = this.queue.some((w) => w.request.campaignId === id);
