@@ -91,10 +91,12 @@ const maxRateLimitedAttempts = 5;
 export async function callCampaignWorkflow(input: CampaignInput): Promise<CampaignProgress> {
   const info = workflowInfo();
   refuseForgedCarry(input, info);
+  // A raw start from another client may pass no argument at all: resolveSettings refuses it with InvalidInput.
+  const carried = (input as CampaignInput | undefined)?.carry;
   // New starts get every rule; a campaign started before the stricter ones (its replay, its next runs) keeps its own.
-  const strict = !input.carry && patched('campaign-strict-settings');
+  const strict = !carried && patched('campaign-strict-settings');
   const settings = resolveSettings(input, { strict });
-  const c: CampaignCarry = input.carry ?? {
+  const c: CampaignCarry = carried ?? {
     campaignId: info.workflowId,
     state: 'validating',
     pilotApproved: false,
@@ -224,7 +226,7 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
   );
 
   // ---- validation ---------------------------------------------------------------------------------------------------
-  if (!input.carry) {
+  if (!carried) {
     const inspected = await inspectCampaignTargets.executeWithOptions({ summary: 'validate targets' }, [
       {
         targetsCsvPath: input.targetsCsvPath,
