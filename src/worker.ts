@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { createDialGateActivities } from './activities/dial-gate-client';
 import { redactingActivityInterceptor, redactingLogger } from './activities/redaction';
 import { type AgentPhoneClient, createAgentPhoneClient } from './agentphone';
 import type { IdempotencyTrust } from './activities';
@@ -93,6 +94,7 @@ export async function createCallWorker(options: CallWorkerOptions): Promise<Call
           connection,
           namespace,
           taskQueue: gateQueue,
+          activities: createDialGateActivities(),
           ...workflowSource,
           ...(worker?.workflowBundle ? { workflowBundle: worker.workflowBundle } : {}),
           ...(worker?.workflowsPath ? { workflowsPath: worker.workflowsPath } : {}),

@@ -15,8 +15,8 @@ const dial = (campaignId: string, requester: string, extra: Partial<SlotRequest>
 });
 
 /**
- * Drives a gate the way its workflow and callers do: a caller offered a slot claims it `latencyMs` later, waits out
- * the claim's `waitMs`, sends; the API receives the create after a random part of its round trip (up to `rttMs`)
+ * Drives a gate the way its workflow and callers do: a caller offered a slot claims it `latencyMs` later, or just
+ * before the slot's time if that is later, waits out the claim's `waitMs`, sends (or asks again if the offer lapsed); the API receives the create after a random part of its round trip (up to `rttMs`)
  * and the caller reports the answer at the end of it. Returns when the API received each create.
  */
 function simulate(
@@ -44,14 +44,17 @@ function simulate(
     for (const { request } of arrivals) {
       const offer = gate.offerFor(request.requester);
       if (offer && !claimsDue.has(offer.offerId) && !dead.has(request.requester))
-        claimsDue.set(offer.offerId, now + latencyMs);
+        claimsDue.set(offer.offerId, Math.max(now + latencyMs, offer.notBefore - 100));
     }
     for (const [offerId, at] of claimsDue) {
       if (at > now) continue;
       const verdict = gate.claim(offerId, 1, now);
       claimsDue.delete(offerId);
-      if (verdict.kind !== 'claimed') continue;
       const req = arrivals.find((a) => a.request.requester === offerRequester(offerId))!;
+      if (verdict.kind !== 'claimed') {
+        if (!dead.has(req.request.requester)) gate.request(req.request, now);
+        continue;
+      }
       const sentAt = now + verdict.waitMs;
       const rtt = 1 + Math.floor(rand() * rttMs);
       const arrivesAt = sentAt + Math.floor(rand() * rtt);
@@ -229,6 +232,58 @@ describe('the dial gate', () => {
     expect(next.offerFor('late')).toBeUndefined(); // the window is still full
     expect(next.unreleasedClaims('r3')).toEqual([1]);
     expect(next.snapshot(1_000)).toMatchObject({ claimsInWindow: 10, totals: { claims: 10, rateLimited: 1 } });
+  });
+
+  it('gives a single call that comes after the next window was offered the latest unclaimed campaign slot', () => {
+    const gate = tracked(new DialGateState(ceiling));
+    // The second window's offers go out up to 2 s ahead of it; the single call comes inside those 2 s.
+    const firstWindowEnds = ceiling.windowMs + gate.guardMs;
+    const arrivals = [
+      ...Array.from({ length: 30 }, (_, i) => ({ at: 0, request: dial('a', `a${i}`) })),
+      { at: firstWindowEnds - 500, request: call('single') },
+    ];
+    const claims = simulate(gate, arrivals, { until: 1_000_000, rttMs: 1 });
+    const single = claims.find((c) => c.requester === 'single')!;
+    expect(claims).toHaveLength(31); // the campaign call it displaced asked again and was dialed later
+    expect(single.at - (firstWindowEnds - 500)).toBeLessThanOrEqual(1_000);
+    expect(
+      maxInAnyWindow(
+        claims.map((c) => c.at),
+        ceiling.windowMs + gate.guardMs,
+      ),
+    ).toBeLessThanOrEqual(10);
+  });
+
+  it('hands each offer to the activity that waits for it, and puts one never handed over back in line', () => {
+    const gate = new DialGateState(ceiling);
+    gate.request(dial('a', 'w', { taskToken: 'dG9rZW4tMQ==' }), 0);
+    gate.schedule(0);
+    const [first] = gate.pendingDeliveries();
+    expect(first).toMatchObject({ taskToken: 'dG9rZW4tMQ==', offer: { requester: 'w' } });
+    // Never handed over (say the gate continued as new in between): it lapses and the caller, who does not look,
+    // is offered again, with the same token.
+    gate.schedule(first!.offer.expiresAt + 1);
+    const [again] = gate.pendingDeliveries();
+    expect(again!.offer.offerId).not.toBe(first!.offer.offerId);
+    expect(again!.taskToken).toBe('dG9rZW4tMQ==');
+    // Handed over late: the caller gets the offer's full time to claim it from the hand-over.
+    const late = again!.offer.expiresAt + 5_000;
+    gate.delivered(again!.offer.offerId, again!.taskToken, 'delivered', late - 1_000);
+    expect(gate.pendingDeliveries()).toEqual([]);
+    expect(gate.claim(again!.offer.offerId, 1, late)).toMatchObject({ kind: 'claimed' });
+  });
+
+  it('keeps claims only as long as a window counts them, however many it has seen', () => {
+    const gate = new DialGateState({ count: 10, windowMs: 1_000 });
+    const fast = { count: 10, windowMs: 1_000 };
+    for (let i = 0; i < 2_000; i++) {
+      const now = i * 101;
+      gate.request({ ...dial('a', `r${i}`, { cap: fast }), ceiling: fast }, now);
+      gate.schedule(now);
+      const offer = gate.offerFor(`r${i}`);
+      if (offer && gate.claim(offer.offerId, 1, now).kind === 'claimed') gate.answered(`r${i}`, now + 5);
+    }
+    expect(gate.carry(2_000 * 101).claims.length).toBeLessThanOrEqual(11);
   });
 
   it('keeps the strictest ceiling when workers disagree', () => {

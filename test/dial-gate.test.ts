@@ -124,9 +124,19 @@ describe('the dial gate of one API key', () => {
       const snapshot = await gate().query(dialGateQuery);
       expect(snapshot.campaigns[pa!.campaignId]).toMatchObject({ granted: 12 });
       expect(snapshot.campaigns[pb!.campaignId]).toMatchObject({ granted: 12 });
-      await recordHistory(a, 'gate-campaign');
-      await recordHistory(lastSingle!, 'gate-single-call');
-      await recordHistory(gate(), 'dial-gate');
+      // Nobody polled: each waiting activity was completed by the gate, which handed over the offers itself.
+      const scheduled = (events: Awaited<ReturnType<ReturnType<typeof gate>['fetchHistory']>>['events']) =>
+        (events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+      expect(scheduled((await gate().fetchHistory()).events)).toContain('deliverDialOffers');
+      const waits = (await lastSingle!.fetchHistory()).events!.filter(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'waitForDialSlot',
+      );
+      expect(waits.map((e) => Number(e.activityTaskScheduledEventAttributes!.heartbeatTimeout?.seconds ?? 0))).toEqual([
+        0,
+      ]);
+      await recordHistory(a, 'gate-campaign-handed-over');
+      await recordHistory(lastSingle!, 'gate-single-call-handed-over');
+      await recordHistory(gate(), 'dial-gate-handed-over');
     },
   );
 
@@ -151,7 +161,7 @@ describe('the dial gate of one API key', () => {
     }
     await done;
     expect(phases).toContain('waiting_for_slot');
-    await recordHistory(handles.at(-1)!, 'gate-waited-for-slot');
+    await recordHistory(handles.at(-1)!, 'gate-waited-for-slot-handed-over');
     expect(
       maxInAnyWindow(
         accepted().map((r) => r.at),
@@ -184,7 +194,7 @@ describe('the dial gate of one API key', () => {
       // The simulator's Retry-After is its window: 2 s.
       expect(otherCreate.at - refusedAt).toBeGreaterThanOrEqual(ceiling.windowMs - 50);
       expect((await gate().query(dialGateQuery)).totals.rateLimited).toBeGreaterThanOrEqual(1);
-      await recordHistory(limited.handle, 'gate-rate-limited-once');
+      await recordHistory(limited.handle, 'gate-rate-limited-once-handed-over');
     },
   );
 });

@@ -104,7 +104,11 @@ export function createCreateActivities({ client, gate: gateConfig, idempotency =
      * sent, so any failure is safe to retry (the place in line is kept). Without a gate, there is nothing to wait for.
      */
     async waitForDialSlot(ask: SlotAsk): Promise<Offer | undefined> {
-      return gateOf()?.request(ask);
+      const gate = gateOf();
+      if (!gate) return undefined;
+      // Scheduled without a heartbeat timeout (placeCallWorkflow since offers are handed over): the gate completes
+      // this activity. Scheduled with one (a run from before), it waits here, heartbeating, and looks by query.
+      return activityInfo().heartbeatTimeoutMs ? gate.request(ask) : gate.awaitOffer(ask);
     },
 
     /**
@@ -129,7 +133,7 @@ export function createCreateActivities({ client, gate: gateConfig, idempotency =
     const ask: SlotAsk = slot?.ask ?? { priority: 'call', key: `create-a${activityInfo().activityId}` };
     const key = idempotencyKey();
     await refuseIfAnEarlierAttemptMayHaveSent(gate, ask, key, idempotency);
-    if (gate) await claimSlot(gate, ask, slot?.offer);
+    if (gate && gateConfig) await claimSlot(gate, gateConfig, ask, slot?.offer);
 
     const sentAt = new Date().toISOString();
     try {
@@ -174,10 +178,17 @@ export function createCreateActivities({ client, gate: gateConfig, idempotency =
   }
 }
 
-/** Claims the offered slot, or waits in line again when the offer lapsed (a slow worker, the gate moved on). */
-async function claimSlot(gate: DialGate, ask: SlotAsk, offered: Offer | undefined): Promise<void> {
+/**
+ * Claims the offered slot, or waits in line again when the offer lapsed (a slow worker, the gate moved on, or a
+ * single call took the slot). The claim is sent just before the slot's time, not when the offer arrives: until it is
+ * claimed, the gate may still give the slot to a single call that came later.
+ */
+async function claimSlot(gate: DialGate, config: DialGateConfig, ask: SlotAsk, offered: Offer | undefined) {
   let offer = offered ?? (await gate.request(ask));
+  const claimAheadMs = Math.min(300, Math.max(50, config.ceiling.windowMs / 8));
   for (;;) {
+    const early = offer.notBefore - claimAheadMs - Date.now();
+    if (early > 0) await sleep(early);
     const answer = await gate.claim(offer);
     if (answer.kind === 'claimed') {
       // Offered ahead of its slot: wait for it here, on this worker's clock, then send at once.

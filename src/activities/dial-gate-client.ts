@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { activityInfo, heartbeat, log, sleep } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+import { activityInfo, CompleteAsyncError, getClient, heartbeat, log, sleep } from '@temporalio/activity';
+import { ActivityNotFoundError, type Client } from '@temporalio/client';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdConflictPolicy,
   WorkflowNotFoundError,
 } from '@temporalio/common';
-import type { Ceiling, Offer, SlotPriority, SlotRequest } from '../workflows/dial-gate-state';
+import type { Ceiling, Delivery, Offer, SlotPriority, SlotRequest } from '../workflows/dial-gate-state';
 import {
   type ClaimAnswer,
   claimDialSlotUpdate,
@@ -33,7 +33,7 @@ export function gateWorkflowId(fingerprint: string): string {
   return `agentphone-dial-gate-${fingerprint}`;
 }
 
-/** How often a waiting caller looks at the gate. */
+/** How often a waiting caller of the old kind (with a heartbeat timeout, so not completed by the gate) looks. */
 const pollMs = 250;
 
 /** What a call asks of the gate; the rest (who asks, the ceiling) the activity adds. */
@@ -85,29 +85,46 @@ export function dialGate(client: Client, config: DialGateConfig) {
     }
   }
 
+  function requestOf(ask: SlotAsk, taskToken?: Uint8Array): SlotRequest {
+    return {
+      requester: requesterOf(ask),
+      priority: ask.priority,
+      ceiling: config.ceiling,
+      ...(ask.campaignId === undefined ? {} : { campaignId: ask.campaignId }),
+      ...(ask.share === undefined ? {} : { share: ask.share }),
+      ...(ask.cap === undefined ? {} : { cap: ask.cap }),
+      ...(taskToken ? { taskToken: Buffer.from(taskToken).toString('base64') } : {}),
+    };
+  }
+
+  function join(request: SlotRequest) {
+    return client.workflow.signalWithStart(dialGateWorkflow, {
+      workflowId,
+      taskQueue: config.taskQueue,
+      args: [{ ceiling: config.ceiling }],
+      signal: requestDialSlotSignal,
+      signalArgs: [request],
+      staticSummary: gateSummary,
+    });
+  }
+
   return {
+    /**
+     * Joins the line and leaves this activity to the gate, which completes it with the offer: the caller neither
+     * polls nor holds a worker slot while it waits. Safe to repeat: a retry (after the activity's start-to-close
+     * timeout, say the gate was terminated) asks again with its own token and keeps its place in line.
+     */
+    async awaitOffer(ask: SlotAsk): Promise<never> {
+      await join(requestOf(ask, activityInfo().taskToken));
+      throw new CompleteAsyncError();
+    },
+
     /** Waits in line for a slot (heartbeating), and returns the offer. Safe to repeat: the place in line is kept. */
     async request(ask: SlotAsk): Promise<Offer> {
-      const request: SlotRequest = {
-        requester: requesterOf(ask),
-        priority: ask.priority,
-        ceiling: config.ceiling,
-        ...(ask.campaignId === undefined ? {} : { campaignId: ask.campaignId }),
-        ...(ask.share === undefined ? {} : { share: ask.share }),
-        ...(ask.cap === undefined ? {} : { cap: ask.cap }),
-      };
-      const join = () =>
-        client.workflow.signalWithStart(dialGateWorkflow, {
-          workflowId,
-          taskQueue: config.taskQueue,
-          args: [{ ceiling: config.ceiling }],
-          signal: requestDialSlotSignal,
-          signalArgs: [request],
-          staticSummary: gateSummary,
-        });
+      const request = requestOf(ask);
       const beat = setInterval(() => heartbeat({ waitingForSlot: true }), 5_000);
       try {
-        await join();
+        await join(request);
         // Looks by query (no history) until the slot is offered. The offer comes a little ahead of its slot, and the
         // claim waits for the slot's time, so looking every quarter second costs no throughput.
         for (let unknown = 0; ;) {
@@ -117,7 +134,7 @@ export function dialGate(client: Client, config: DialGateConfig) {
           // Not in line: the signal is not processed yet, or the gate was terminated and started anew.
           if (status.kind === 'unknown' && ++unknown >= 4) {
             unknown = 0;
-            await join();
+            await join(request);
           }
         }
       } finally {
@@ -182,6 +199,30 @@ export function dialGate(client: Client, config: DialGateConfig) {
 }
 
 export type DialGate = ReturnType<typeof dialGate>;
+
+/**
+ * The gate's own activity (a local activity of the gate workflow): hands each offer to the activity waiting for it.
+ * 'gone': that activity no longer waits (timed out and retried, or its workflow closed); 'retry': try again soon.
+ */
+export function createDialGateActivities() {
+  return {
+    async deliverDialOffers(deliveries: Delivery[]): Promise<('delivered' | 'gone' | 'retry')[]> {
+      const client = getClient();
+      return Promise.all(
+        deliveries.map(async ({ taskToken, offer }) => {
+          try {
+            await client.activity.complete(Buffer.from(taskToken, 'base64'), offer);
+            return 'delivered' as const;
+          } catch (error) {
+            if (error instanceof ActivityNotFoundError) return 'gone' as const;
+            log.warn('could not hand a dial slot to its caller', { error: String(error) });
+            return 'retry' as const;
+          }
+        }),
+      );
+    },
+  };
+}
 
 function isBusy(error: unknown): boolean {
   const text =

@@ -3,7 +3,7 @@ import { type AgentPhoneClient, AgentPhoneHttpError, type CallDetails } from '..
 import { FailureType } from '../failures';
 import { createCampaignActivities, type RateCeiling } from './campaign';
 import { createCreateActivities, type IdempotencyTrust, type RateLimited } from './create-call';
-import type { DialGateConfig } from './dial-gate-client';
+import { createDialGateActivities, type DialGateConfig } from './dial-gate-client';
 import { createEarlierCallActivities } from './earlier-call';
 import { toFailure } from './http-failure';
 import { type CallRequest, checkCallRequest, type GuardRailFailureType } from '../guardrails';
@@ -44,6 +44,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCreateActivities(deps),
     ...createEarlierCallActivities(),
     ...createCampaignActivities(deps),
+    ...createDialGateActivities(),
   };
 }
 

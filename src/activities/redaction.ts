@@ -1,4 +1,11 @@
-import { ApplicationFailure, type Logger, type LogLevel, type LogMetadata, TemporalFailure } from '@temporalio/common';
+import {
+  ApplicationFailure,
+  CompleteAsyncError,
+  type Logger,
+  type LogLevel,
+  type LogMetadata,
+  TemporalFailure,
+} from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { type Redact, redactDeep } from '../redact';
 
@@ -25,7 +32,8 @@ export function redactingActivityInterceptor(redact: Redact): ActivityIntercepto
 }
 
 function redactFailure(error: unknown, redact: Redact): unknown {
-  if (!(error instanceof Error)) return error;
+  // Not a failure: the activity is completed by someone else (the key's dial gate hands over its offer).
+  if (!(error instanceof Error) || error instanceof CompleteAsyncError) return error;
   const isApplication = error instanceof ApplicationFailure;
   // Cancellation and the SDK's other failures carry no text of ours: leave them to the SDK.
   if (error instanceof TemporalFailure && !isApplication) return error;

@@ -26,6 +26,17 @@ export interface SlotRequest {
   cap?: Ceiling;
   /** The requesting worker's AGENTPHONE_RATE_LIMIT: the gate keeps the strictest it has seen. */
   ceiling: Ceiling;
+  /**
+   * The waiting activity's task token (base64): the gate completes that activity with the offer, so nobody polls.
+   * Without it (an activity from before), the caller looks for its offer by query.
+   */
+  taskToken?: string;
+}
+
+/** An offer to hand to the activity that waits for it (dialGate's local activity completes it). */
+export interface Delivery {
+  taskToken: string;
+  offer: Offer;
 }
 
 export interface Offer {
@@ -38,6 +49,8 @@ export interface Offer {
   campaignId?: string;
   /** How long the request waited in line. */
   waitedMs: number;
+  /** Its place in line (kept if the offer lapses). Absent in offers made before it was kept. */
+  seq?: number;
 }
 
 export interface Claim {
@@ -65,6 +78,8 @@ interface CampaignShare {
   granted: number;
   waitedMs: number;
   lastSeen: number;
+  /** The longest cap window the campaign asked for (plus the guard): its claims are kept that long. */
+  capSpanMs?: number;
 }
 
 /** What continue-as-new hands to the next run: small and bounded, whatever the traffic. */
@@ -81,6 +96,10 @@ export interface DialGateCarry {
   totals: { claims: number; rateLimited: number };
   /** The line: callers ask by signal and look by query, so the next run must know who waits. */
   queue?: Waiting[];
+  /** Offers not yet handed to their waiting activity, by offer id, with the request (and its task token). */
+  deliveries?: [string, Waiting][];
+  /** Requesters whose offer lapsed, with their place in line: asking again, they go back there, not to the end. */
+  lapsed?: [string, number][];
 }
 
 export interface DialGateSnapshot {
@@ -98,6 +117,8 @@ export interface DialGateSnapshot {
 const claimedKept = 5_000;
 /** The HTTP client's longest timeout (15 s) and some: a create's answer comes back by then, or never. */
 const answerTimeoutMs = 20_000;
+/** Places in line kept for lapsed offers: more than can be waiting at once. */
+const lapsedKept = 1_000;
 /** A campaign unseen this long is forgotten. */
 const campaignIdleMs = 3_600_000;
 
@@ -112,8 +133,18 @@ export class DialGateState {
   private released = new Map<string, number[]>();
   private seq: number;
   private totals: DialGateCarry['totals'];
+  private deliveries: Map<string, Waiting>;
+  private lapsed: Map<string, number>;
 
-  constructor(ceiling: Ceiling, carry?: DialGateCarry) {
+  /**
+   * `rules: 1` are the rules gates ran before single calls could take a campaign's unclaimed slot and offers were
+   * made a full window ahead: a gate replaying its history from then keeps them (dial-gate.ts decides by patch).
+   */
+  constructor(
+    ceiling: Ceiling,
+    carry?: DialGateCarry,
+    private readonly rules: 1 | 2 = 2,
+  ) {
     this.ceiling = carry?.ceiling ?? ceiling;
     this.claims = carry?.claims ?? [];
     for (const offer of carry?.offers ?? []) this.offers.set(offer.offerId, offer);
@@ -124,6 +155,8 @@ export class DialGateState {
     this.seq = carry?.seq ?? 0;
     this.queue = carry?.queue ?? [];
     this.totals = carry?.totals ?? { claims: 0, rateLimited: 0 };
+    this.deliveries = new Map(carry?.deliveries ?? []);
+    this.lapsed = new Map(carry?.lapsed ?? []);
   }
 
   /**
@@ -138,10 +171,13 @@ export class DialGateState {
 
   /**
    * How far ahead of its slot a caller is offered it, so that its claim arrives before the slot opens and it sends
-   * exactly then, on its own clock: the gate's timers (late by a few hundred ms on a busy server) never delay a create.
+   * exactly then, on its own clock: the gate's timers never delay a create. They fire late by up to a second (a
+   * 167 ms timer fired after ~1 s on the dev server, its timer queue's resolution), so the lead is up to 2 s.
    */
   private get leadMs(): number {
-    return Math.min(1_000, Math.ceil(this.ceiling.windowMs * 0.5));
+    return this.rules === 1
+      ? Math.min(1_000, Math.ceil(this.ceiling.windowMs * 0.5))
+      : Math.min(2_000, this.ceiling.windowMs);
   }
 
   /** How long an offer waits for its claim. A caller whose worker died frees its slot after this. */
@@ -153,14 +189,59 @@ export class DialGateState {
     return this.ceiling.windowMs + this.guardMs;
   }
 
-  /** Joins the line, or keeps its place there when the same requester asks again (a retried activity). */
+  /**
+   * Joins the line, or keeps its place there when the same requester asks again (a retried activity). One whose
+   * offer lapsed goes back to its old place: a slow claim costs its caller a moment, not the whole line again.
+   */
   request(request: SlotRequest, now: number): void {
     this.tighten(request.ceiling);
-    if (this.offerFor(request.requester)) return; // offered already: the retry picks up the same offer
+    const offered = this.offerFor(request.requester);
+    if (offered) {
+      // Offered already: the retry picks up the same offer, handed to the activity that asks now.
+      if (request.taskToken) {
+        const seq = offered.seq ?? ++this.seq;
+        this.deliveries.set(offered.offerId, { request, seq, since: now - offered.waitedMs });
+      }
+      return;
+    }
     const queued = this.queue.find((w) => w.request.requester === request.requester);
-    if (queued) queued.request = request;
-    else this.queue.push({ request, seq: ++this.seq, since: now });
-    if (request.campaignId !== undefined) this.campaignOf(request.campaignId, request.share ?? 1, now);
+    if (queued) {
+      queued.request = request;
+    } else {
+      const seq = this.rules === 1 ? undefined : this.lapsed.get(request.requester);
+      this.lapsed.delete(request.requester);
+      const waiting = { request, seq: seq ?? ++this.seq, since: now };
+      const at = seq === undefined ? -1 : this.queue.findIndex((w) => w.seq > seq);
+      if (at < 0) this.queue.push(waiting);
+      else this.queue.splice(at, 0, waiting);
+    }
+    if (request.campaignId !== undefined) {
+      const c = this.campaignOf(request.campaignId, request.share ?? 1, now);
+      if (request.cap) c.capSpanMs = Math.max(c.capSpanMs ?? 0, request.cap.windowMs + this.guardMs);
+    }
+  }
+
+  /** Offers whose waiting activity has not been handed them yet. */
+  pendingDeliveries(): Delivery[] {
+    const out: Delivery[] = [];
+    for (const [offerId, waiting] of this.deliveries) {
+      const offer = this.offers.get(offerId);
+      if (offer && waiting.request.taskToken) out.push({ taskToken: waiting.request.taskToken, offer });
+      else this.deliveries.delete(offerId);
+    }
+    return out;
+  }
+
+  /**
+   * What came of handing an offer over. Handed: its caller gets the offer's full time to claim it from now (the
+   * hand-over may have waited for the gate's next task). Gone (the activity timed out, its workflow closed): the token
+   * is spent; a retried activity asks again with a new one, and an offer nobody claims lapses.
+   */
+  delivered(offerId: string, taskToken: string, outcome: 'delivered' | 'gone', now: number): void {
+    if (this.deliveries.get(offerId)?.request.taskToken !== taskToken) return;
+    this.deliveries.delete(offerId);
+    const offer = this.offers.get(offerId);
+    if (offer && outcome === 'delivered') offer.expiresAt = Math.max(offer.expiresAt, now + this.offerTtlMs);
   }
 
   /** What a waiting caller sees when it looks: its offer, how many wait ahead of it, or nothing (ask again). */
@@ -186,6 +267,7 @@ export class DialGateState {
     for (;;) {
       if (this.queue.length === 0) break;
       const opensAt = Math.max(this.nextSlotAt(now), this.holdUntil);
+      if (this.rules > 1 && this.giveCampaignSlotToCall(opensAt, now)) continue;
       if (opensAt - now > this.leadMs) {
         wakeAt = Math.min(wakeAt, opensAt - this.leadMs);
         break;
@@ -208,11 +290,12 @@ export class DialGateState {
   claim(offerId: string, attempt: number, now: number): ClaimVerdict {
     const offer = this.offers.get(offerId);
     if (!offer || now > offer.expiresAt) {
-      this.offers.delete(offerId);
+      if (offer) this.lapse(offer);
       return { kind: 'lapsed' };
     }
     const at = Math.max(now, offer.notBefore, this.holdUntil);
     this.offers.delete(offerId);
+    this.deliveries.delete(offerId);
     this.claims.push({ at, requester: offer.requester, ...(offer.campaignId ? { campaignId: offer.campaignId } : {}) });
     this.claims.sort((a, b) => a.at - b.at);
     this.remember(this.claimed, offer.requester, attempt);
@@ -285,7 +368,7 @@ export class DialGateState {
     this.expire(now);
     return {
       ceiling: this.ceiling,
-      claims: this.claims.filter((c) => c.at > now - this.retentionMs()),
+      claims: this.claims.filter((c) => this.kept(c, now)),
       offers: [...this.offers.values()],
       holdUntil: this.holdUntil,
       campaigns: Object.fromEntries(this.campaigns),
@@ -294,6 +377,8 @@ export class DialGateState {
       seq: this.seq,
       totals: this.totals,
       queue: this.queue,
+      deliveries: [...this.deliveries],
+      lapsed: [...this.lapsed],
     };
   }
 
@@ -364,18 +449,41 @@ export class DialGateState {
     return Number.isFinite(opens) ? Math.max(opens, at) : at + this.ceiling.windowMs;
   }
 
+  /**
+   * Offers go out ahead of their slots, so a single call may arrive after the next window's slots were all offered to
+   * campaign calls. It takes the latest such slot that is not claimed yet (claims come just before the slot's time):
+   * the campaign call goes back to its place in line, and the single call waits no longer than if it had come first.
+   */
+  private giveCampaignSlotToCall(opensAt: number, now: number): boolean {
+    const call = this.queue.find((w) => w.request.priority === 'call');
+    if (!call) return false;
+    let taken: Offer | undefined;
+    for (const offer of this.offers.values()) {
+      if (offer.campaignId === undefined || offer.notBefore >= opensAt) continue;
+      if (!taken || offer.notBefore > taken.notBefore) taken = offer;
+    }
+    if (!taken) return false;
+    const campaign = taken.campaignId === undefined ? undefined : this.campaigns.get(taken.campaignId);
+    if (campaign) campaign.vt -= 1 / campaign.share;
+    this.lapse(taken);
+    this.offer(call, taken.notBefore, now);
+    return true;
+  }
+
   private offer(waiting: Waiting, notBefore: number, now: number): void {
     const { request } = waiting;
     this.queue = this.queue.filter((w) => w !== waiting);
     const offer: Offer = {
       offerId: `o${++this.seq}`,
       requester: request.requester,
+      seq: waiting.seq,
       notBefore,
       expiresAt: notBefore + this.offerTtlMs,
       waitedMs: Math.max(0, notBefore - waiting.since),
       ...(request.campaignId !== undefined ? { campaignId: request.campaignId } : {}),
     };
     this.offers.set(offer.offerId, offer);
+    if (request.taskToken) this.deliveries.set(offer.offerId, waiting);
     if (request.campaignId !== undefined) {
       const c = this.campaignOf(request.campaignId, request.share ?? 1, now);
       c.vt += 1 / c.share;
@@ -395,16 +503,39 @@ export class DialGateState {
     return c;
   }
 
-  /** How long a claim is kept: the key's window, any waiting campaign's cap window, and at least an hour. */
-  private retentionMs(): number {
-    const caps = this.queue.map((w) => (w.request.cap?.windowMs ?? 0) + this.guardMs);
-    return Math.max(this.spanMs, ...caps, 3_600_000);
+  /**
+   * Whether a claim still counts for anything: for the key's window until its anchor has left it, and for its
+   * campaign's cap as long as that window. Kept no longer, so the gate's state (and its carry) stays as small as its
+   * windows, however fast it dials: a 60-fold clock kept an hour of claims (36,000) and every task slowed down.
+   */
+  private kept(claim: Claim, now: number): boolean {
+    const capSpan = claim.campaignId === undefined ? 0 : (this.campaigns.get(claim.campaignId)?.capSpanMs ?? 0);
+    const anchor = claim.answered ? claim.at : claim.at + answerTimeoutMs;
+    return anchor > now - Math.max(this.spanMs, capSpan);
+  }
+
+  /**
+   * An offer nobody claimed in time. One never handed over (the gate was slow, or continued as new in between) goes
+   * back to the line at its place, since its caller waits without looking; one handed over is asked for again by its
+   * caller, who then gets its old place back.
+   */
+  private lapse(offer: Offer): void {
+    this.offers.delete(offer.offerId);
+    const undelivered = this.deliveries.get(offer.offerId);
+    this.deliveries.delete(offer.offerId);
+    if (undelivered) {
+      const at = this.queue.findIndex((w) => w.seq > undelivered.seq);
+      if (at < 0) this.queue.push(undelivered);
+      else this.queue.splice(at, 0, undelivered);
+      return;
+    }
+    if (offer.seq !== undefined) this.lapsed.set(offer.requester, offer.seq);
+    while (this.lapsed.size > lapsedKept) this.lapsed.delete(this.lapsed.keys().next().value!);
   }
 
   private expire(now: number): void {
-    for (const [id, offer] of this.offers) if (now > offer.expiresAt) this.offers.delete(id);
-    const cut = now - this.retentionMs();
-    if (this.claims.length && this.claims[0]!.at <= cut) this.claims = this.claims.filter((c) => c.at > cut);
+    for (const offer of this.offers.values()) if (now > offer.expiresAt) this.lapse(offer);
+    this.claims = this.claims.filter((c) => this.kept(c, now));
     for (const [id, c] of this.campaigns) {
       const waiting = this.queue.some((w) => w.request.campaignId === id);
       if (!waiting && now - c.lastSeen > campaignIdleMs) this.campaigns.delete(id);

@@ -49,10 +49,12 @@ const { createCall } = proxyActivities<Activities>({
 });
 
 const { waitForDialSlot } = proxyActivities<Activities>({
-  // Waiting in line sends nothing, so it is retried freely; a campaign's call may wait several windows.
-  startToCloseTimeout: '2h',
-  heartbeatTimeout: '30s',
-  retry: { maximumAttempts: 20, maximumInterval: '10s' },
+  // The key's gate completes this activity with the offer (no heartbeats: it does not run on a worker while it
+  // waits). Waiting in line sends nothing, so it is retried freely: a retry asks again and keeps its place, which
+  // also recovers from a gate that lost the request (terminated by an operator). A campaign's call may wait several
+  // windows: 30 attempts of 5 minutes.
+  startToCloseTimeout: '5m',
+  retry: { maximumAttempts: 30, maximumInterval: '10s' },
 });
 
 const { findEarlierCall } = proxyLocalActivities<Activities>({
