@@ -152,7 +152,8 @@ export function dialGate(client: Client, config: DialGateConfig) {
           }),
         );
       // The server admits only a few updates to one workflow at a time; a claim is answered within one task, so a
-      // refusal for that reason is worth a moment's wait, not a failed attempt.
+      // refusal for that reason is worth a moment's wait, not a failed attempt. So is an update aborted because the
+      // gate continued as new meanwhile: sent again (same update id), the next run answers it, `lapsed` at worst.
       for (let tries = 1; ; tries++) {
         try {
           return await send();
@@ -227,7 +228,7 @@ export function createDialGateActivities() {
 function isBusy(error: unknown): boolean {
   const text =
     error instanceof Error ? `${error.message} ${String((error.cause as Error | undefined)?.message ?? '')}` : '';
-  return /in-flight update|RESOURCE_EXHAUSTED|resource exhausted|limit on number of/i.test(text);
+  return /in-flight update|RESOURCE_EXHAUSTED|resource exhausted|limit on number of|update was aborted/i.test(text);
 }
 
 function isMissing(error: unknown): boolean {
