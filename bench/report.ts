@@ -287,8 +287,9 @@ function campaignSection(c: CampaignBenchResult, chartFile: string | undefined):
         `The campaign passed ${throughput.toFixed(1)} creates a second while it dialed, against the ` +
         `${minuteScale.limit} this 60-fold clock allows. The key's dial gate is one workflow, handling one workflow ` +
         `task at a time: it needed **${g.tasks.perCreate.toFixed(1)} workflow tasks per create** (the signal that ` +
-        'joins the line, the update that claims the offered slot, the signal that reports the answer, the timers it ' +
-        `sets for the next slot, and a new offer when one lapsed unclaimed), each ${ms(g.tasks.p50Ms)} at the median ` +
+        'joins the line, the activity that hands the offers over by completing the waiting activities, the update ' +
+        'that claims the offered slot, the signal that reports the answer, and the timers it sets for the next ' +
+        `slot), each ${ms(g.tasks.p50Ms)} at the median ` +
         `from scheduled to completed on this dev server (p99 ${ms(g.tasks.p99Ms)}), which puts its own rate near ` +
         `1000 / (${g.tasks.perCreate.toFixed(1)} × ${g.tasks.p50Ms.toFixed(0)} ms) ≈ ${rate.toFixed(1)} a second, and ` +
         `one of its tasks was outstanding ${pct(g.tasks.busy * 100)} of the time` +
@@ -302,7 +303,7 @@ function campaignSection(c: CampaignBenchResult, chartFile: string | undefined):
             `(Little's law), for a call of ${ms(minuteScale.callMs + minuteScale.pollMs)}. The rest is the child's way to its ` +
             `create: its start to its create took ${ms(median(s2c.map((v) => v.p50)))} at the median and ` +
             `${ms(median(s2c.map((v) => v.p99)))} at p99 (its guard rails and earlier-call check, the signal that joins ` +
-            'the line, a query every 250 ms until the offer is there, the claim' +
+            'the line, the hand-over of the offer, the claim just before its slot' +
             (g.lapsed ? `, and for ${g.lapsed} creates a new wait after their offer lapsed unclaimed` : '') +
             ').') +
         ' These are round trips through Temporal, which a 60-fold clock does not shorten: at the real clock the ' +
@@ -614,7 +615,7 @@ function caveats(): string[] {
     "- The sequential loop's makespan for the whole list is projected from the targets it ran beside each campaign " +
       'repeat (see benchmark 1).',
     "- The 60-fold clock shortens the API's window, not the round trips a create makes through Temporal. With the " +
-      'dial gate each create is a few workflow messages (join, claim, answer) plus queries while it waits, so ' +
+      'dial gate each create is a few workflow messages (join, hand-over, claim, answer), so ' +
       'benchmarks 1 and 5 ask of the gate and of each call 60 times the pace real traffic would: their makespan ratios ' +
       "with the gate measure those round trips on this machine, not the API's ceiling, and were not checked at real " +
       'time.',
@@ -832,8 +833,9 @@ function slowdown(s: SharedKeySide, maxConcurrentCalls: number): string {
       `The gate itself needed ${g.tasks.perCreate.toFixed(1)} workflow tasks per create at ${ms(g.tasks.p50Ms)} each ` +
         `(p99 ${ms(g.tasks.p99Ms)}), one at a time, and was busy ${pct(g.tasks.busy * 100)} of the time: at most ` +
         `~${gateRate.toFixed(1)} creates a second, ${gateRate < minuteScale.limit ? 'under' : 'over'} the ${minuteScale.limit} ` +
-        `this clock asks; its callers sent ${(s.rpc.queries / Math.max(1, s.creates.total)).toFixed(1)} queries a create ` +
-        `looking for their offer (${s.rpc.refused.toLocaleString('en')} requests refused as RESOURCE_EXHAUSTED).`,
+        `this clock asks; ${(s.rpc.queries / Math.max(1, s.creates.total)).toFixed(1)} queries a create reached the server ` +
+        '(the gate hands offers over itself: queries come only from a create whose offer lapsed, or was given to a ' +
+        `single call, and looks for the next; ${s.rpc.refused.toLocaleString('en')} requests refused as RESOURCE_EXHAUSTED).`,
     );
   parts.push(
     'Neither is the API’s ceiling, which the 60-fold clock asks the gate to fill ten times a second; at the real ' +
