@@ -23,6 +23,7 @@ export type { AgentPhoneClient, CallOutcome, CallStatus } from './agentphone';
 export { checkCallRequest, checkPhoneNumber } from './guardrails';
 export { loadWorkerConfig, ConfigError, defaultTaskQueue } from './config';
 export { createCallWorker } from './worker';
+export { keyFingerprint } from './agentphone/client';
 export { searchAttributes } from './search-attributes';
 export { registerSearchAttributes, missingSearchAttributes } from './temporal-setup';
 export { callStateQuery } from './workflows/place-call';

@@ -29,10 +29,11 @@ export interface CallWorkerOptions {
   idempotency?: IdempotencyTrust;
   /**
    * The key's dial gate: every create of every workflow on this key passes it. Its task queue is shared by the
-   * whole namespace. `false` turns it off (tests of the API's own 429 handling).
+   * whole namespace. `false` turns it off (tests of the API's own 429 handling). `keyFingerprint` names the key's
+   * gate for an `agentPhone` client not made by createAgentPhoneClient (`keyFingerprint(apiKey)`).
    * @default { taskQueue: 'agentphone-dial-gate' }
    */
-  gate?: { taskQueue?: string } | false;
+  gate?: { taskQueue?: string; keyFingerprint?: string } | false;
 }
 
 /** The workers of one process: the calls' own, and the one that runs the key's dial gate on its task queue. */
@@ -65,11 +66,14 @@ export async function createCallWorker(options: CallWorkerOptions): Promise<Call
         : { workflowsPath: require.resolve('./workflows') };
   const rateLimit = options.rateLimit ?? { count: createsPerWindow, windowMs: rateWindowMs };
   const gateQueue = options.gate === false ? undefined : (options.gate?.taskQueue ?? defaultGateTaskQueue);
-  if (gateQueue && !agentPhone.keyFingerprint)
-    throw new Error('the dial gate needs a client made by createAgentPhoneClient');
-  const gate = gateQueue
-    ? { ceiling: rateLimit, taskQueue: gateQueue, fingerprint: agentPhone.keyFingerprint! }
-    : undefined;
+  const fingerprint = (options.gate || undefined)?.keyFingerprint ?? agentPhone.keyFingerprint;
+  if (gateQueue && !fingerprint) {
+    throw new Error(
+      'createCallWorker: the dial gate needs the API key’s fingerprint. Use a client made by createAgentPhoneClient, ' +
+        'pass gate: { keyFingerprint: keyFingerprint(apiKey) }, or gate: false to dial without the gate.',
+    );
+  }
+  const gate = gateQueue && fingerprint ? { ceiling: rateLimit, taskQueue: gateQueue, fingerprint } : undefined;
   const redaction = agentPhone.redact ? [redactingActivityInterceptor(agentPhone.redact)] : [];
   const calls = await Worker.create({
     connection,

@@ -2,6 +2,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gateWorkflowId } from '../src/activities/dial-gate-client';
 import { createAgentPhoneClient } from '../src/agentphone';
+import { keyFingerprint } from '../src/agentphone/client';
 import { startCall } from '../src/client';
 import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
 import { type CallWorker, createCallWorker } from '../src/worker';
@@ -197,4 +198,40 @@ describe('the dial gate of one API key', () => {
       await recordHistory(limited.handle, 'gate-rate-limited-once-handed-over');
     },
   );
+
+  it('shares the key’s gate with a worker whose client is the user’s own, named by gate.keyFingerprint', async () => {
+    const { keyFingerprint: _made, ...own } = createAgentPhoneClient({ apiKey: sim.apiKey, baseUrl: sim.baseUrl });
+    const base = {
+      connection: env.nativeConnection,
+      taskQueue: uniqueTaskQueue('own-client'),
+      agentPhone: own,
+      rateLimit: ceiling,
+      searchAttributes: false,
+      worker: { workflowBundle: await workflowBundle() },
+    };
+    await expect(createCallWorker({ ...base, gate: { taskQueue: uniqueTaskQueue('own-gate') } })).rejects.toThrow(
+      /gate: \{ keyFingerprint: keyFingerprint\(apiKey\) \}/,
+    );
+    const second = await createCallWorker({
+      ...base,
+      gate: { taskQueue: uniqueTaskQueue('own-gate'), keyFingerprint: keyFingerprint(sim.apiKey) },
+    });
+    const claims = async () =>
+      (
+        await gate()
+          .query(dialGateQuery)
+          .catch(() => undefined)
+      )?.totals.claims ?? 0;
+    const before = await claims();
+    const result = await second.runUntil(async () => {
+      const { handle } = await startCall(
+        env.client,
+        { toPhoneNumber: '+14153299999', objective: 'x', timing },
+        { taskQueue: base.taskQueue },
+      );
+      return handle.result();
+    });
+    expect(result.outcome).toBe('achieved');
+    expect(await claims()).toBe(before + 1);
+  });
 });
