@@ -50,11 +50,12 @@ const { createCall } = proxyActivities<Activities>({
 
 const { waitForDialSlot } = proxyActivities<Activities>({
   // The key's gate completes this activity with the offer (no heartbeats: it does not run on a worker while it
-  // waits). Waiting in line sends nothing, so it is retried freely: a retry asks again and keeps its place, which
-  // also recovers from a gate that lost the request (terminated by an operator). A campaign's call may wait several
-  // windows: 30 attempts of 5 minutes.
-  startToCloseTimeout: '5m',
-  retry: { maximumAttempts: 30, maximumInterval: '10s' },
+  // waits). Waiting in line sends nothing, so it is retried freely: each attempt asks again and keeps its place. A
+  // short attempt bounds what a lost request costs (a worker killed before its signal reached the gate, a gate
+  // terminated by an operator): 30 s, not the whole wait. A campaign's call may wait many windows: 2 hours in all.
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '2h',
+  retry: { initialInterval: '1s', maximumInterval: '5s' },
 });
 
 const { findEarlierCall } = proxyLocalActivities<Activities>({

@@ -81,7 +81,10 @@ describe('two production workers on one task queue, one of them SIGKILLed mid-ca
       report = await retrying('campaign result', () => handle.result(), 8 * 60_000);
       const finishedAt = Date.now();
       expect(report.state).toBe('completed');
-      expect(report.counts.achieved).toBe(size.targets);
+      // Default idempotency (untrusted): a create the victim may have sent (its slot claimed, no answer back) is
+      // never sent again and ends `unknown`; every other target is achieved.
+      expect(report.counts.achieved + report.counts.unknown).toBe(size.targets);
+      expect(report.counts.unknown).toBeLessThanOrEqual(1);
       counted.concluded = size.targets - report.counts.pending - report.counts.in_flight;
 
       const calls = stack.sim.calls();
@@ -89,8 +92,10 @@ describe('two production workers on one task queue, one of them SIGKILLed mid-ca
       counted.duplicates = [...byNumber.values()].filter((n) => n > 1).length;
       counted.lost = targets.filter((t) => !byNumber.has(t.toPhoneNumber)).length;
       expect(counted.duplicates).toBe(0);
-      expect(counted.lost).toBe(0);
-      expect(stack.sim.stats().creates).toBe(size.targets);
+      // An `unknown` target may or may not have reached the API; every other one did, once.
+      expect(counted.lost).toBeLessThanOrEqual(report.counts.unknown);
+      expect(stack.sim.stats().creates).toBeGreaterThanOrEqual(size.targets - report.counts.unknown);
+      expect(stack.sim.stats().creates).toBeLessThanOrEqual(size.targets);
 
       // The ceiling, measured where it matters: the API's own clock and its own answers.
       const createTimes = calls.map((c) => c.createdAt);
