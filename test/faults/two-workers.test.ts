@@ -82,9 +82,9 @@ describe('two production workers on one task queue, one of them SIGKILLed mid-ca
       const finishedAt = Date.now();
       expect(report.state).toBe('completed');
       // Default idempotency (untrusted): a create the victim may have sent (its slot claimed, no answer back) is
-      // never sent again and ends `unknown`; every other target is achieved.
+      // never sent again and ends `unknown` (the victim held at most one window of them); every other is achieved.
       expect(report.counts.achieved + report.counts.unknown).toBe(size.targets);
-      expect(report.counts.unknown).toBeLessThanOrEqual(1);
+      expect(report.counts.unknown).toBeLessThanOrEqual(limit); // at most the creates of one window were in flight
       counted.concluded = size.targets - report.counts.pending - report.counts.in_flight;
 
       const calls = stack.sim.calls();
