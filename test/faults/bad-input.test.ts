@@ -2,12 +2,12 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FailureType } from '../../src/failures';
 import { rejectCampaignUpdate } from '../../src/workflows';
 import type { CampaignProgress } from '../../src/workflows/campaign-types';
+import { failureOf } from '../helpers/failures';
 import { fetchAllRuns, openWorkflowIds, workflowTaskFailures } from './support/audit';
 import { finishSuite } from './support/finish';
 import { commandLine, type Figures, faultsSize, machine } from './support/figures';
@@ -55,14 +55,7 @@ function count(entry: string, clear: boolean, what: string): void {
 /** Starts a workflow by name with raw arguments, as any client in any language could, and returns its failure. */
 async function failureOfRawStart(type: string, args: unknown[]): Promise<ApplicationFailure> {
   const handle = await stack.client.workflow.start(type, { taskQueue: stack.taskQueue, workflowId: id(type), args });
-  const error = await handle.result().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WorkflowFailedError);
-  const cause = (error as WorkflowFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
+  return failureOf(handle.result());
 }
 
 describe('bad input at every entry point: a clear error, and nobody dialed', () => {
@@ -353,12 +346,7 @@ describe('bad input at every entry point: a clear error, and nobody dialed', () 
     /** The file is refused with the line named in the message and in the failure's details. */
     const expectRefused = async (path: string, what: string, message: RegExp, line?: number) => {
       const handle = await start(path, what);
-      const error = await handle.result().then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(WorkflowFailedError);
-      const failure = (error as WorkflowFailedError).cause as ApplicationFailure;
+      const failure = await failureOf(handle.result());
       const lineOk =
         line === undefined ||
         (failure.message.includes(`line ${line}:`) && (failure.details?.[0] as { line?: number })?.line === line);
