@@ -33,7 +33,7 @@ export interface SlotRequest {
   taskToken?: string;
 }
 
-/** An offer to hand to the activity that waits for it (dialGate's local activity completes it). */
+/** An offer to hand to the activity that waits for it (the gate's deliverDialOffers activity completes it). */
 export interface Delivery {
   taskToken: string;
   offer: Offer;
@@ -210,10 +210,7 @@ export class DialGateState {
     } else {
       const seq = this.rules === 1 ? undefined : this.lapsed.get(request.requester);
       this.lapsed.delete(request.requester);
-      const waiting = { request, seq: seq ?? ++this.seq, since: now };
-      const at = seq === undefined ? -1 : this.queue.findIndex((w) => w.seq > seq);
-      if (at < 0) this.queue.push(waiting);
-      else this.queue.splice(at, 0, waiting);
+      this.enqueue({ request, seq: seq ?? ++this.seq, since: now });
     }
     if (request.campaignId !== undefined) {
       const c = this.campaignOf(request.campaignId, request.share ?? 1, now);
@@ -524,13 +521,18 @@ export class DialGateState {
     const undelivered = this.deliveries.get(offer.offerId);
     this.deliveries.delete(offer.offerId);
     if (undelivered) {
-      const at = this.queue.findIndex((w) => w.seq > undelivered.seq);
-      if (at < 0) this.queue.push(undelivered);
-      else this.queue.splice(at, 0, undelivered);
+      this.enqueue(undelivered);
       return;
     }
     if (offer.seq !== undefined) this.lapsed.set(offer.requester, offer.seq);
     while (this.lapsed.size > lapsedKept) this.lapsed.delete(this.lapsed.keys().next().value!);
+  }
+
+  /** Into the line at its place: by arrival, so one coming back (a lapsed offer) is ahead of those who came later. */
+  private enqueue(waiting: Waiting): void {
+    const at = this.queue.findIndex((w) => w.seq > waiting.seq);
+    if (at < 0) this.queue.push(waiting);
+    else this.queue.splice(at, 0, waiting);
   }
 
   private expire(now: number): void {
