@@ -133,7 +133,7 @@ export function createCreateActivities({ client, gate: gateConfig, idempotency =
     const ask: SlotAsk = slot?.ask ?? { priority: 'call', key: `create-a${activityInfo().activityId}` };
     const key = idempotencyKey();
     await refuseIfAnEarlierAttemptMayHaveSent(gate, ask, key, idempotency);
-    if (gate && gateConfig) await claimSlot(gate, gateConfig, ask, slot?.offer);
+    if (gate) await claimSlot(gate, ask, slot?.offer);
 
     const sentAt = new Date().toISOString();
     try {
@@ -183,9 +183,9 @@ export function createCreateActivities({ client, gate: gateConfig, idempotency =
  * single call took the slot). The claim is sent just before the slot's time, not when the offer arrives: until it is
  * claimed, the gate may still give the slot to a single call that came later.
  */
-async function claimSlot(gate: DialGate, config: DialGateConfig, ask: SlotAsk, offered: Offer | undefined) {
+async function claimSlot(gate: DialGate, ask: SlotAsk, offered: Offer | undefined) {
   let offer = offered ?? (await gate.request(ask));
-  const claimAheadMs = Math.min(300, Math.max(50, config.ceiling.windowMs / 8));
+  const claimAheadMs = Math.min(300, Math.max(50, gate.ceiling.windowMs / 8));
   for (;;) {
     const early = offer.notBefore - claimAheadMs - Date.now();
     if (early > 0) await sleep(early);

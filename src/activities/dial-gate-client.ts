@@ -109,6 +109,8 @@ export function dialGate(client: Client, config: DialGateConfig) {
   }
 
   return {
+    ceiling: config.ceiling,
+
     /**
      * Joins the line and leaves this activity to the gate, which completes it with the offer: the caller neither
      * polls nor holds a worker slot while it waits. Safe to repeat: a retry (after the activity's start-to-close
