@@ -17,8 +17,8 @@ import { tsToMs } from '@temporalio/common/lib/time';
 import { createAgentPhoneClient } from '../src/agentphone';
 import { type RequestLogEntry, startSimulator } from '../src/simulator';
 import { createCallWorker } from '../src/worker';
-import { approveCampaignUpdate, callCampaignWorkflow, campaignProgressQuery } from '../src/workflows';
-import type { CampaignProgress } from '../src/workflows/campaign-types';
+import { callCampaignWorkflow } from '../src/workflows';
+import type { CampaignProgress } from '../src/shared/campaign-types';
 import { type ActionCount, countActions, describeKinds, sumCounts } from './helpers/actions';
 import { runTsChild } from './helpers/child';
 import { type GateCost, gateCost } from './helpers/gate';
@@ -38,6 +38,7 @@ import {
   within,
   workflowBundle,
 } from './helpers/temporal';
+import { approveCampaignUpdate, campaignProgressQuery } from '../src/shared/messages';
 
 const { EventType } = temporal.api.enums.v1;
 

@@ -17,11 +17,11 @@ import type { WorkflowClient, WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
 import { createAgentPhoneClient } from '../src/agentphone';
-import { startCall } from '../src/client';
+import { startCall } from '../src/calls';
 import { startSimulator } from '../src/simulator';
 import { createCallWorker } from '../src/worker';
-import { approveCampaignUpdate, callCampaignWorkflow, campaignProgressQuery } from '../src/workflows';
-import type { PlaceCallInput } from '../src/workflows/types';
+import { callCampaignWorkflow } from '../src/workflows';
+import type { PlaceCallInput } from '../src/shared/call-types';
 import { type ActionCount, countActions, describeKinds, sumCounts } from './helpers/actions';
 import { beforeCommit, loadBeforePackage } from './helpers/before';
 import { type GateCost, gateCost } from './helpers/gate';
@@ -36,6 +36,7 @@ import {
   uniqueQueue,
   workflowBundle,
 } from './helpers/temporal';
+import { approveCampaignUpdate, campaignProgressQuery } from '../src/shared/messages';
 
 /** The contract's durations divided by 10: a 60 s call lasts 6 s, a poll comes every second. */
 const tenfold = { pollInterval: '1s', callTimeout: '30s', rateLimitWait: '6s', enrichmentInterval: '200ms' } as const;

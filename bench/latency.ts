@@ -12,9 +12,9 @@
 import { randomUUID } from 'node:crypto';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { type AgentPhoneClient, createAgentPhoneClient } from '../src/agentphone';
-import { startCall } from '../src/client';
+import { startCall } from '../src/calls';
 import { type Simulator, startSimulator } from '../src/simulator';
-import { contractTiming } from '../src/timing';
+import { contractTiming } from '../src/shared/timing';
 import { createCallWorker } from '../src/worker';
 import { ms } from './helpers/scale';
 import { mean, quantile } from './helpers/stats';

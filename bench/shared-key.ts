@@ -17,12 +17,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { createAgentPhoneClient } from '../src/agentphone';
-import { callFailureOf, startCall } from '../src/client';
+import { callFailureOf, startCall } from '../src/calls';
 import { type Simulator, startSimulator } from '../src/simulator';
 import { createCallWorker } from '../src/worker';
-import { approveCampaignUpdate, campaignProgressQuery, dialGateQuery } from '../src/workflows';
-import type { CampaignProgress } from '../src/workflows/campaign-types';
-import type { CallResult, PlaceCallInput } from '../src/workflows/types';
+import type { CampaignProgress } from '../src/shared/campaign-types';
+import type { CallResult, PlaceCallInput } from '../src/shared/call-types';
 import { type BeforePackage, beforeCommit, loadBeforePackage } from './helpers/before';
 import { runTsChild } from './helpers/child';
 import { type GateCost, gateCost, gateIdOf } from './helpers/gate';
@@ -39,6 +38,8 @@ import {
   within,
   workflowBundle,
 } from './helpers/temporal';
+import { approveCampaignUpdate, campaignProgressQuery } from '../src/shared/messages';
+import { dialGateQuery } from '../src/shared/dial-gate';
 
 export interface SharedKeyOptions {
   targetsPerCampaign: number;

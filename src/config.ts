@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defaultBaseUrl } from './agentphone/client';
 import { createsPerWindow, rateWindowMs } from './agentphone/contract';
-import { durationMs } from './workflows/campaign-settings';
+import { durationMs } from './shared/timing';
 
 /** The task queue the worker polls and the starter targets, unless TEMPORAL_TASK_QUEUE says otherwise. */
 export const defaultTaskQueue = 'agentphone';

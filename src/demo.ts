@@ -2,11 +2,11 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
 import { createAgentPhoneClient, defaultBaseUrl } from './agentphone';
-import { callFailureOf, placeCall } from './client';
+import { callFailureOf, placeCall } from './calls';
 import { loadWorkerConfig } from './config';
 import { findTemporalBinary } from './dev/temporal-binaries';
-import { nextStep } from './failures';
-import { searchAttributeKeys } from './search-attributes';
+import { nextStep } from './shared/failures';
+import { searchAttributeKeys } from './shared/search-attributes';
 import { magicNumbers, startSimulator, type Simulator } from './simulator';
 import { createCallWorker } from './worker';
 

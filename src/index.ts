@@ -7,9 +7,9 @@ export {
   placeCall,
   startCall,
   waitForCall,
-} from './client';
-export type { PlaceCallOptions, StartCallOptions, StartedCall } from './client';
-export { FailureType, nextStep } from './failures';
+} from './calls';
+export type { PlaceCallOptions, StartCallOptions, StartedCall } from './calls';
+export { FailureType, nextStep } from './shared/failures';
 export { createActivities } from './activities';
 export type { Activities, ActivityDeps } from './activities';
 export {
@@ -24,13 +24,13 @@ export { checkCallRequest, checkPhoneNumber } from './guardrails';
 export { loadWorkerConfig, ConfigError, defaultTaskQueue } from './config';
 export { createCallWorker } from './worker';
 export { keyFingerprint } from './agentphone/client';
-export { searchAttributes } from './search-attributes';
+export { searchAttributes } from './shared/search-attributes';
 export { registerSearchAttributes, missingSearchAttributes } from './temporal-setup';
-export { callStateQuery } from './workflows/place-call';
-export type { CallResult, CallState, PlaceCallInput } from './workflows/types';
-export type { Timing } from './timing';
+export type { CallResult, CallState, PlaceCallInput } from './shared/call-types';
+export type { Timing } from './shared/timing';
+export { callCampaignWorkflow, placeCallWorkflow } from './workflows';
 export {
-  callCampaignWorkflow,
+  callStateQuery,
   campaignProgressQuery,
   campaignTargetsQuery,
   approveCampaignUpdate,
@@ -38,8 +38,8 @@ export {
   pauseCampaignUpdate,
   resumeCampaignUpdate,
   cancelCampaignUpdate,
-} from './workflows/campaign';
-export { childWorkflowId } from './workflows/campaign-types';
+} from './shared/messages';
+export { childWorkflowId } from './shared/campaign-types';
 export type {
   CampaignInput,
   CampaignProgress,
@@ -47,5 +47,5 @@ export type {
   CampaignTarget,
   TargetState,
   Decision,
-} from './workflows/campaign-types';
-export { readTargetsCsv, validateTargets, parseTargetsCsv, TargetsFileError } from './campaign/targets';
+} from './shared/campaign-types';
+export { readTargetsCsv, validateTargets, parseTargetsCsv, TargetsFileError } from './domain/targets';

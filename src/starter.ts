@@ -1,12 +1,12 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { addCampaignCommands } from './campaign/cli';
-import { CallInputError, callFailureOf, startCall, waitForCall } from './client';
+import { addCampaignCommands } from './cli/campaign';
+import { CallInputError, callFailureOf, startCall, waitForCall } from './calls';
 import { ConfigError, loadClientConfig } from './config';
-import { isConnectionError } from './connection-error';
-import { type FailureType, nextStep } from './failures';
-import type { CallResult, CallState, PlaceCallInput } from './workflows/types';
+import { isConnectionError } from './cli/connection';
+import { type FailureType, nextStep } from './shared/failures';
+import type { CallResult, CallState, PlaceCallInput } from './shared/call-types';
 
 /** Exit codes: 0 completed, 1 the call failed, 2 bad input or configuration (nothing was started). */
 const exitCode = { ok: 0, callFailed: 1, badInput: 2 } as const;

@@ -2,7 +2,7 @@ import { Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { temporal } from '@temporalio/proto';
 import type { NativeConnection } from '@temporalio/worker';
-import { searchAttributeKeys } from './search-attributes';
+import { searchAttributeKeys } from './shared/search-attributes';
 
 type OperatorService = Connection['operatorService'] | NativeConnection['operatorService'];
 

@@ -6,7 +6,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities } from '../src/activities';
 import { createAgentPhoneClient } from '../src/agentphone';
-import { FailureType } from '../src/failures';
+import { FailureType } from '../src/shared/failures';
 import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
 
 const apiKey = 'sk_activities_SECRET_1b2c';

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { resolveSettings } from '../src/workflows/campaign-settings';
-import type { CampaignInput } from '../src/workflows/campaign-types';
+import type { CampaignInput } from '../src/shared/campaign-types';
 
 // The hardening's rules apply to new starts; a campaign started before them must replay and continue as new
 // without failing on a rule its input was never checked against.

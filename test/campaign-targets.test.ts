@@ -2,14 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { windowStatus } from '../src/campaign/calling-window';
-import {
-  inlineRows,
-  parseTargetsCsv,
-  readTargetsCsv,
-  TargetsFileError,
-  validateTargets,
-} from '../src/campaign/targets';
+import { windowStatus } from '../src/shared/calling-window';
+import { inlineRows, parseTargetsCsv, readTargetsCsv, TargetsFileError, validateTargets } from '../src/domain/targets';
 import { magicNumbers } from '../src/simulator';
 
 const dir = mkdtempSync(join(tmpdir(), 'campaign-targets-'));

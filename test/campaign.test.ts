@@ -5,19 +5,20 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities } from '../src/activities';
 import { createAgentPhoneClient } from '../src/agentphone';
 import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
+import { callCampaignWorkflow } from '../src/workflows';
+import type { CampaignInput } from '../src/shared/campaign-types';
+import { windowStatus } from '../src/shared/calling-window';
+import { type CampaignHandle, inState, maxInAnyWindow, waitForProgress } from './helpers/campaign';
+import { createTimeSkippingEnv, historyOf, recordHistory, uniqueId, workflowBundle } from './helpers/temporal';
 import {
   approveCampaignUpdate,
-  callCampaignWorkflow,
-  cancelCampaignUpdate,
   campaignProgressQuery,
+  cancelCampaignUpdate,
   pauseCampaignUpdate,
   rejectCampaignUpdate,
   resumeCampaignUpdate,
-} from '../src/workflows';
-import type { CampaignInput, CampaignTarget } from '../src/workflows/campaign-types';
-import { windowStatus } from '../src/campaign/calling-window';
-import { type CampaignHandle, inState, maxInAnyWindow, waitForProgress } from './helpers/campaign';
-import { createTimeSkippingEnv, historyOf, recordHistory, uniqueId, workflowBundle } from './helpers/temporal';
+} from '../src/shared/messages';
+import { type CampaignTarget } from '../src/shared/targets';
 
 const apiKey = 'sk_campaign_SECRET_77aa';
 let env: TestWorkflowEnvironment;
@@ -30,7 +31,12 @@ beforeAll(async () => {
   [env, sim] = await Promise.all([
     createTimeSkippingEnv(),
     // The campaign's own pacer is under test here, not the simulator's limit (its clock does not skip).
-    startSimulator({ apiKey, progress: 'polls', credits: Number.POSITIVE_INFINITY, rateLimit: { limit: 100_000, windowMs: 60_000 } }),
+    startSimulator({
+      apiKey,
+      progress: 'polls',
+      credits: Number.POSITIVE_INFINITY,
+      rateLimit: { limit: 100_000, windowMs: 60_000 },
+    }),
   ]);
   worker = await Worker.create({
     connection: env.nativeConnection,
@@ -84,18 +90,30 @@ describe('callCampaignWorkflow', () => {
     ];
     const handle = await start({ targets: list });
     const preview = await waitForProgress(handle, inState('awaiting_approval'));
-    expect(preview.validation).toMatchObject({ rows: 7, valid: 5, refused: 2, refusedByReason: { ForbiddenNumber: 1, Duplicate: 1 } });
-    expect(preview.validation?.refusals.map((r) => [r.index, r.reason])).toEqual([[5, 'ForbiddenNumber'], [6, 'Duplicate']]);
+    expect(preview.validation).toMatchObject({
+      rows: 7,
+      valid: 5,
+      refused: 2,
+      refusedByReason: { ForbiddenNumber: 1, Duplicate: 1 },
+    });
+    expect(preview.validation?.refusals.map((r) => [r.index, r.reason])).toEqual([
+      [5, 'ForbiddenNumber'],
+      [6, 'Duplicate'],
+    ]);
     expect(preview.creditsNeeded).toBe(5);
     expect(sim.requests()).toHaveLength(0);
 
-    const approved = await handle.executeUpdate(approveCampaignUpdate, { args: [{ by: 'ops-lead', comment: 'looks fine' }] });
+    const approved = await handle.executeUpdate(approveCampaignUpdate, {
+      args: [{ by: 'ops-lead', comment: 'looks fine' }],
+    });
     expect(approved.state).toBe('running');
     const report = await handle.result();
     expect(report.state).toBe('completed');
     expect(report.counts).toMatchObject({ achieved: 3, partial: 1, failed: 1, pending: 0, in_flight: 0 });
     expect(report.failedByType).toEqual({ CallFailed: 1 });
-    expect(report.decisions).toEqual([expect.objectContaining({ action: 'approve', by: 'ops-lead', comment: 'looks fine' })]);
+    expect(report.decisions).toEqual([
+      expect.objectContaining({ action: 'approve', by: 'ops-lead', comment: 'looks fine' }),
+    ]);
     expect(created()).toBe(5);
     const child = env.client.workflow.getHandle(`${handle.workflowId}/item-0`);
     expect((await child.result()).outcome).toBe('achieved');
@@ -127,14 +145,23 @@ describe('callCampaignWorkflow', () => {
     const handle = await start({ targets: targets(numbers(1)), approval: { approvers: ['alice'] } });
     await waitForProgress(handle, inState('awaiting_approval'));
     const refused = async (update: Promise<unknown>, message: RegExp) => {
-      const error = await update.then(() => undefined, (e: unknown) => e);
+      const error = await update.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
       expect(String((error as WorkflowUpdateFailedError).cause?.message)).toMatch(message);
     };
     await refused(handle.executeUpdate(approveCampaignUpdate, { args: [{ by: '' }] }), /`by` is required/);
     await refused(handle.executeUpdate(approveCampaignUpdate, { args: [{ by: 'mallory' }] }), /not an approver/);
-    await refused(handle.executeUpdate(pauseCampaignUpdate, { args: [{ by: 'alice' }] }), /cannot pause a campaign that is awaiting_approval/);
-    await refused(handle.executeUpdate(rejectCampaignUpdate, { args: [{ by: 'alice', reason: ' ' }] }), /needs a reason/);
+    await refused(
+      handle.executeUpdate(pauseCampaignUpdate, { args: [{ by: 'alice' }] }),
+      /cannot pause a campaign that is awaiting_approval/,
+    );
+    await refused(
+      handle.executeUpdate(rejectCampaignUpdate, { args: [{ by: 'alice', reason: ' ' }] }),
+      /needs a reason/,
+    );
     const events = await historyOf(handle);
     expect(events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(0);
     await handle.executeUpdate(cancelCampaignUpdate, { args: [{ by: 'alice' }] });
@@ -173,7 +200,9 @@ describe('callCampaignWorkflow', () => {
     expect(report.counts.achieved).toBe(3);
     expect(created()).toBe(3);
     // The refused target is dialed again under a new attempt id: no call existed under the first.
-    await expect(env.client.workflow.getHandle(`${handle.workflowId}/item-0/r2`).result()).resolves.toMatchObject({ outcome: 'achieved' });
+    await expect(env.client.workflow.getHandle(`${handle.workflowId}/item-0/r2`).result()).resolves.toMatchObject({
+      outcome: 'achieved',
+    });
     await recordHistory(handle, 'campaign-credits-paused');
   });
 
@@ -210,11 +239,17 @@ describe('callCampaignWorkflow', () => {
 
   it('on cancel dials nothing new and reports the calls in flight as they finish', async () => {
     const list = [{ toPhoneNumber: magicNumbers.neverEnds, objective: 'x' }, ...targets(numbers(3))];
-    const handle = await start({ targets: list, maxConcurrentCalls: 1, timing: { pollInterval: '200ms', callTimeout: '3s' } });
+    const handle = await start({
+      targets: list,
+      maxConcurrentCalls: 1,
+      timing: { pollInterval: '200ms', callTimeout: '3s' },
+    });
     await waitForProgress(handle, inState('awaiting_approval'));
     await handle.executeUpdate(approveCampaignUpdate, { args: [{ by: 'ops' }] });
     await waitForProgress(handle, (p) => p.counts.in_flight === 1);
-    const canceled = await handle.executeUpdate(cancelCampaignUpdate, { args: [{ by: 'ops', reason: 'wrong script' }] });
+    const canceled = await handle.executeUpdate(cancelCampaignUpdate, {
+      args: [{ by: 'ops', reason: 'wrong script' }],
+    });
     expect(canceled.state).toBe('canceled');
     const report = await handle.result();
     expect(report.counts).toMatchObject({ timed_out: 1, skipped: 3 });
@@ -258,7 +293,7 @@ describe('callCampaignWorkflow', () => {
     expect(span).toBeLessThan(130_000);
   });
 
-  it('creates no call outside the calling window in the recipient\'s zone, and holds back targets with no zone', async () => {
+  it("creates no call outside the calling window in the recipient's zone, and holds back targets with no zone", async () => {
     const now = await env.currentTimeMs();
     const hour = new Date(now).getUTCHours();
     const hh = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
@@ -302,7 +337,11 @@ describe('callCampaignWorkflow', () => {
     expect(report.failedByType).toEqual({ RateLimited: 1 });
     // 5 attempts of 2 creates each (the call's own 60 s retry), and a 60 s cool-down of the campaign after each.
     expect(sim.requests().filter((r) => r.method === 'POST' && r.status === 429)).toHaveLength(10);
-    const coolDowns = (await historyOf(handle)).filter((e) => e.timerStartedEventAttributes?.startToFireTimeout?.seconds);
-    expect(coolDowns.filter((e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds) >= 59).length).toBeGreaterThanOrEqual(4);
+    const coolDowns = (await historyOf(handle)).filter(
+      (e) => e.timerStartedEventAttributes?.startToFireTimeout?.seconds,
+    );
+    expect(
+      coolDowns.filter((e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds) >= 59).length,
+    ).toBeGreaterThanOrEqual(4);
   });
 });

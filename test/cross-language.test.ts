@@ -8,9 +8,9 @@ import { ensurePythonVenv } from '../scripts/python-venv';
 import { createActivities } from '../src/activities';
 import { createAgentPhoneClient } from '../src/agentphone';
 import { findTemporalBinary } from '../src/dev/temporal-binaries';
-import { FailureType } from '../src/failures';
+import { FailureType } from '../src/shared/failures';
 import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
-import type { CallResult, PlaceCallInput } from '../src/workflows/types';
+import type { CallResult, PlaceCallInput } from '../src/shared/call-types';
 import { createDevServerEnv, uniqueId, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
 import { failureOf } from './helpers/failures';
 

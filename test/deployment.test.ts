@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createAgentPhoneClient } from '../src/agentphone';
 import { findTemporalBinary } from '../src/dev/temporal-binaries';
-import { searchAttributeKeys } from '../src/search-attributes';
+import { searchAttributeKeys } from '../src/shared/search-attributes';
 import { missingSearchAttributes } from '../src/temporal-setup';
 import { createCallWorker } from '../src/worker';
 import { freePort } from './helpers/browser';

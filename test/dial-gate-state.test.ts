@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { maxInAnyWindow } from './helpers/campaign';
-import { type Ceiling, DialGateState, type SlotRequest } from '../src/workflows/dial-gate-state';
+import { DialGateState } from '../src/workflows/dial-gate-state';
+import { type Ceiling, type SlotRequest } from '../src/shared/dial-gate';
 
 // The gate's rules on a virtual clock, without Temporal: every run below is thousands of steps in milliseconds.
 

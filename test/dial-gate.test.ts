@@ -3,14 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gateWorkflowId } from '../src/activities/dial-gate-client';
 import { createAgentPhoneClient } from '../src/agentphone';
 import { keyFingerprint } from '../src/agentphone/client';
-import { startCall } from '../src/client';
+import { startCall } from '../src/calls';
 import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
 import { type CallWorker, createCallWorker } from '../src/worker';
-import { approveCampaignUpdate, callCampaignWorkflow, callStateQuery, dialGateQuery } from '../src/workflows';
-import type { CampaignProgress } from '../src/workflows/campaign-types';
-import type { CallResult } from '../src/workflows/types';
+import { callCampaignWorkflow } from '../src/workflows';
+import type { CampaignProgress } from '../src/shared/campaign-types';
+import type { CallResult } from '../src/shared/call-types';
 import { inState, maxInAnyWindow, waitForProgress } from './helpers/campaign';
 import { createDevServerEnv, recordHistory, uniqueId, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
+import { approveCampaignUpdate, callStateQuery } from '../src/shared/messages';
+import { dialGateQuery } from '../src/shared/dial-gate';
 
 // One API key, one ceiling: campaigns and single calls from any workflow share the key's dial gate. On a dev
 // server, since the API's window is wall-clock time; the ceiling is scaled to 5 creates per 2 s.

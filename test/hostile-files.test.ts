@@ -7,8 +7,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCampaignActivities } from '../src/activities/campaign';
-import { addCampaignCommands } from '../src/campaign/cli';
-import { maxTargetsFileBytes, readTargetsCsv, sha256, TargetsFileError } from '../src/campaign/targets';
+import { addCampaignCommands } from '../src/cli/campaign';
+import { maxTargetsFileBytes, readTargetsCsv, sha256, TargetsFileError } from '../src/domain/targets';
 
 // Counts the bytes read through every file handle, and can make fstat report a size other than the real one (as
 // files under /proc do), to prove the reader caps what it reads and not only what the size says.

@@ -5,9 +5,9 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities } from '../src/activities';
 import { createAgentPhoneClient } from '../src/agentphone';
-import { FailureType } from '../src/failures';
+import { FailureType } from '../src/shared/failures';
 import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
-import type { CallResult, PlaceCallInput } from '../src/workflows/types';
+import type { CallResult, PlaceCallInput } from '../src/shared/call-types';
 import {
   createDevServerEnv,
   historyOf,

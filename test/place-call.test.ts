@@ -5,10 +5,10 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities } from '../src/activities';
 import { createAgentPhoneClient } from '../src/agentphone';
-import { FailureType } from '../src/failures';
+import { FailureType } from '../src/shared/failures';
 import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
-import { callStateQuery, placeCallWorkflow } from '../src/workflows';
-import type { PlaceCallInput } from '../src/workflows/types';
+import { placeCallWorkflow } from '../src/workflows';
+import type { PlaceCallInput } from '../src/shared/call-types';
 import { freePort } from './helpers/browser';
 import {
   createTimeSkippingEnv,
@@ -20,6 +20,7 @@ import {
   uniqueTaskQueue,
   workflowBundle,
 } from './helpers/temporal';
+import { callStateQuery } from '../src/shared/messages';
 
 // A key that would be easy to spot anywhere it leaks: histories are searched for it at the end.
 const apiKey = 'sk_live_place_call_SECRET_9f3c';

@@ -2,7 +2,7 @@ import { ActivityFailure, ApplicationFailure, RetryState, TerminatedFailure } fr
 import { WorkflowFailedError } from '@temporalio/client';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { textPrinters } from '../src/campaign/cli';
+import { textPrinters } from '../src/cli/campaign';
 import {
   type CampaignHandle,
   CampaignFailedError,
@@ -12,8 +12,8 @@ import {
   reportColumns,
   reportCsv,
   type ReportRow,
-} from '../src/campaign/report';
-import type { CampaignProgress } from '../src/workflows/campaign-types';
+} from '../src/cli/report';
+import type { CampaignProgress } from '../src/shared/campaign-types';
 
 const plain: ReportRow = {
   line: 2,

@@ -7,12 +7,12 @@ import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAgentPhoneClient } from '../src/agentphone';
-import { startCall } from '../src/client';
-import { searchAttributeKeys, searchAttributes } from '../src/search-attributes';
+import { startCall } from '../src/calls';
+import { searchAttributeKeys, searchAttributes } from '../src/shared/search-attributes';
 import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
 import { missingSearchAttributes, registerSearchAttributes, setupCommand } from '../src/temporal-setup';
 import { createCallWorker } from '../src/worker';
-import type { PlaceCallInput } from '../src/workflows/types';
+import type { PlaceCallInput } from '../src/shared/call-types';
 import { createDevServerEnv, historyOf, uniqueId, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
 
 const run = promisify(execFile);

@@ -6,7 +6,7 @@ import { createActivities } from '../src/activities';
 import { redactingActivityInterceptor, redactingLogger } from '../src/activities/redaction';
 import { AgentPhoneHttpError, AgentPhoneResponseError, createAgentPhoneClient } from '../src/agentphone';
 import { ConfigError, loadWorkerConfig, parseRateLimit } from '../src/config';
-import { createRedactor, redactedMark, redactDeep, stripControls } from '../src/redact';
+import { createRedactor, redactedMark, redactDeep, stripControls } from '../src/shared/redact';
 import { type HostileBehaviour, magicNumbers, type Simulator, startSimulator } from '../src/simulator';
 
 // The API key never leaves the worker: whatever the API sends back, whatever a user types into the environment.

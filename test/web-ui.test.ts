@@ -5,14 +5,13 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentPhoneClient } from '../src/agentphone';
-import { maskPhoneNumber, startCall } from '../src/client';
+import { maskPhoneNumber, startCall } from '../src/calls';
 import { findTemporalBinary } from '../src/dev/temporal-binaries';
-import { searchAttributeKeys } from '../src/search-attributes';
+import { searchAttributeKeys } from '../src/shared/search-attributes';
 import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
 import { type CallWorker, createCallWorker } from '../src/worker';
-import { approveCampaignUpdate, callCampaignWorkflow, cancelCampaignUpdate, campaignProgressQuery } from '../src/workflows';
-import { callStateQuery } from '../src/workflows/place-call';
-import type { CallResult } from '../src/workflows/types';
+import { callCampaignWorkflow } from '../src/workflows';
+import type { CallResult } from '../src/shared/call-types';
 import {
   browserUnavailable,
   freePort,
@@ -23,6 +22,12 @@ import {
   openWorkflowList,
 } from './helpers/browser';
 import { uniqueId, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
+import {
+  approveCampaignUpdate,
+  callStateQuery,
+  campaignProgressQuery,
+  cancelCampaignUpdate,
+} from '../src/shared/messages';
 
 const screenshots = join(__dirname, '..', 'docs', 'screenshots');
 const unavailable = browserUnavailable();

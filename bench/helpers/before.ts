@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
-import type { PlaceCallInput } from '../../src/workflows/types';
+import type { PlaceCallInput } from '../../src/shared/call-types';
 import { root } from './temporal';
 
 /**

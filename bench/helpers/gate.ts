@@ -3,7 +3,7 @@ import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { gateWorkflowId } from '../../src/activities/dial-gate-client';
 import { createAgentPhoneClient } from '../../src/agentphone';
-import { claimDialSlotUpdate, dialGateQuery } from '../../src/workflows/dial-gate';
+import { claimDialSlotUpdate, dialGateQuery } from '../../src/shared/dial-gate';
 import { type ActionCount, countActions, sumCounts } from './actions';
 import { quantile } from './stats';
 import { type HistoryEvent, historyOf } from './temporal';

@@ -1,5 +1,4 @@
-import type { CampaignTarget } from '../../src/workflows/campaign-types';
-
+import { type CampaignTarget } from '../../src/shared/targets';
 /**
  * Benchmark 1's clock: one API minute lasts one second. The simulator scales call durations and its rate-limit
  * window by `timeScale`; the workflows get the contract's durations divided by 60 through `timing`.

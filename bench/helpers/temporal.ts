@@ -6,7 +6,7 @@ import type { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { findTemporalBinary } from '../../src/dev/temporal-binaries';
-import { searchAttributeKeys } from '../../src/search-attributes';
+import { searchAttributeKeys } from '../../src/shared/search-attributes';
 
 export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 

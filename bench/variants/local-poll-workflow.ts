@@ -4,7 +4,7 @@
 import { ApplicationFailure, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../../src/activities';
 import { terminalStatuses } from '../../src/agentphone/statuses';
-import type { PlaceCallInput } from '../../src/workflows/types';
+import type { PlaceCallInput } from '../../src/shared/call-types';
 
 const { prepareCall, getCall } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '20s',

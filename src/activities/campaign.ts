@@ -1,20 +1,19 @@
 import { activityInfo, getClient, heartbeat, log } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { type CallingWindow, windowStatus, type WindowStatus } from '../campaign/calling-window';
+import { type CallingWindow, windowStatus, type WindowStatus } from '../shared/calling-window';
 import {
   inlineRows,
   isTimeZone,
   readTargetsCsv,
   summarize,
   TargetsFileError,
-  type TargetsInspection,
   validateTargets,
-  type ValidTarget,
-} from '../campaign/targets';
+} from '../domain/targets';
 import { createsPerWindow, rateWindowMs } from '../agentphone/contract';
-import { FailureType } from '../failures';
-import type { CallResult } from '../workflows/types';
+import { FailureType } from '../shared/failures';
+import type { CallResult } from '../shared/call-types';
+import { type TargetsInspection, type ValidTarget } from '../shared/targets';
 
 export type InspectedTargets =
   | { ok: true; inspection: TargetsInspection; inlineValid?: ValidTarget[]; indexed: boolean; gated?: boolean }

@@ -9,9 +9,9 @@ import {
   type CreatedCall,
 } from '../agentphone';
 import { rateLimitWaitMs } from '../agentphone/contract';
-import { FailureType } from '../failures';
+import { FailureType } from '../shared/failures';
 import type { CallRequest } from '../guardrails';
-import type { Offer } from '../workflows/dial-gate-state';
+import type { Offer } from '../shared/dial-gate';
 import { toFailure } from './http-failure';
 import { type DialGate, dialGate, type DialGateConfig, requesterOf, type SlotAsk } from './dial-gate-client';
 

@@ -6,18 +6,22 @@ import {
   WorkflowIdConflictPolicy,
   WorkflowNotFoundError,
 } from '@temporalio/common';
-import type { Ceiling, Delivery, Offer, SlotPriority, SlotRequest } from '../workflows/dial-gate-state';
 import {
+  type Ceiling,
+  type Delivery,
+  type Offer,
+  type SlotPriority,
+  type SlotRequest,
   type ClaimAnswer,
   claimDialSlotUpdate,
   dialClaimsQuery,
-  dialGateWorkflow,
+  dialGateWorkflowType,
   dialRateLimitedSignal,
   dialAnsweredSignal,
   releaseDialSlotUpdate,
   dialSlotQuery,
   requestDialSlotSignal,
-} from '../workflows/dial-gate';
+} from '../shared/dial-gate';
 
 /** Where the key's gate lives: every worker holding the key computes the same id from the same key. */
 export interface DialGateConfig {
@@ -62,7 +66,7 @@ export function dialGate(client: Client, config: DialGateConfig) {
 
   async function ensureStarted(): Promise<void> {
     try {
-      await client.workflow.start(dialGateWorkflow, {
+      await client.workflow.start(dialGateWorkflowType, {
         workflowId,
         taskQueue: config.taskQueue,
         args: [{ ceiling: config.ceiling }],
@@ -98,7 +102,7 @@ export function dialGate(client: Client, config: DialGateConfig) {
   }
 
   function join(request: SlotRequest) {
-    return client.workflow.signalWithStart(dialGateWorkflow, {
+    return client.workflow.signalWithStart(dialGateWorkflowType, {
       workflowId,
       taskQueue: config.taskQueue,
       args: [{ ceiling: config.ceiling }],

@@ -2,8 +2,8 @@ import { activityInfo, getClient, log } from '@temporalio/activity';
 import { type Client, ServiceError } from '@temporalio/client';
 import { ApplicationFailure, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { FailureType } from '../failures';
-import type { CallResult } from '../workflows/types';
+import { FailureType } from '../shared/failures';
+import type { CallResult } from '../shared/call-types';
 
 /**
  * What earlier runs of this call's workflow id did, so that one id places one call however it is started: again

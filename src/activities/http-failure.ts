@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { AgentPhoneHttpError, AgentPhoneNetworkError, AgentPhoneResponseError } from '../agentphone';
-import { FailureType } from '../failures';
+import { FailureType } from '../shared/failures';
 
 /**
  * Translates the HTTP client's errors into Temporal failures with stable types: every answer to a read, and the

@@ -1,15 +1,15 @@
 import { cancellationSignal, log } from '@temporalio/activity';
 import { type AgentPhoneClient, AgentPhoneHttpError, type CallDetails } from '../agentphone';
-import { FailureType } from '../failures';
+import { FailureType } from '../shared/failures';
 import { createCampaignActivities, type RateCeiling } from './campaign';
 import { createCreateActivities, type IdempotencyTrust, type RateLimited } from './create-call';
 import { createDialGateActivities, type DialGateConfig } from './dial-gate-client';
 import { createEarlierCallActivities } from './earlier-call';
 import { toFailure } from './http-failure';
 import { type CallRequest, checkCallRequest, type GuardRailFailureType } from '../guardrails';
-import type { ResolvedTiming } from '../timing';
-import type { CampaignDialSlot } from '../workflows/types';
-import { resolveTiming } from '../timing-check';
+import type { ResolvedTiming } from '../shared/timing';
+import type { CampaignDialSlot } from '../shared/call-types';
+import { resolveTiming } from '../shared/timing';
 
 export type { CreateCallOutcome, IdempotencyTrust, RateLimited, SlotUse } from './create-call';
 export type { EarlierCall } from './earlier-call';

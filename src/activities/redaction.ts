@@ -7,7 +7,7 @@ import {
   TemporalFailure,
 } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { type Redact, redactDeep } from '../redact';
+import { type Redact, redactDeep } from '../shared/redact';
 
 /**
  * The worker's last line of defence for secrets: every activity result and failure (message, details, stack) passes

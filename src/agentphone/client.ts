@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import { createRedactor, type Redact, redactDeep, redactedMark } from '../redact';
+import { createRedactor, type Redact, redactDeep, redactedMark } from '../shared/redact';
 import { AgentPhoneHttpError, AgentPhoneNetworkError, AgentPhoneResponseError } from './errors';
 import { createCallResponseSchema, errorBodySchema, getCallResponseSchema } from './schemas';
 import type { CallStatus } from './statuses';

@@ -1,4 +1,4 @@
-import { FailureType } from '../failures';
+import { FailureType } from '../shared/failures';
 import { describeType } from './describe';
 import { checkPhoneNumber } from './phone-number';
 import { characterCount } from './text';

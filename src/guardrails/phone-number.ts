@@ -1,6 +1,6 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import metadata from 'libphonenumber-js/max/metadata';
-import { FailureType } from '../failures';
+import { FailureType } from '../shared/failures';
 import { crisisLines } from './crisis-lines';
 import { describeType, quote } from './describe';
 import { shortNumberTable } from './short-numbers.generated';

@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import { parseClock } from '../campaign/calling-window';
-import { FailureType } from '../failures';
-import { resolveTiming } from '../timing-check';
-import type { CampaignInput } from './campaign-types';
-import { nameProblem } from './decision-rules';
+import { parseClock } from '../shared/calling-window';
+import { FailureType } from '../shared/failures';
+import { durationMs, resolveTiming } from '../shared/timing';
+import type { CampaignInput } from '../shared/campaign-types';
+import { nameProblem } from '../shared/decisions';
 
 /** The campaign's options, checked and resolved once at the start of every run. */
 export interface Settings {
@@ -136,13 +136,4 @@ export function resolveSettings(input: CampaignInput, { strict = true }: { stric
 
 function toMs(value: number | string | undefined): number | undefined {
   return typeof value === 'number' ? value : value === undefined ? undefined : durationMs(value);
-}
-
-/** The durations a campaign accepts: a number and ms, s, m, h or d ('24h'). */
-export function durationMs(value: string): number | undefined {
-  if (typeof value !== 'string') return undefined;
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(value.trim());
-  if (!match) return undefined;
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return Number(match[1]) * unit;
 }

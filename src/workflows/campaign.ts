@@ -4,8 +4,6 @@ import {
   ChildWorkflowFailure,
   condition,
   continueAsNew,
-  defineQuery,
-  defineUpdate,
   ParentClosePolicy,
   patched,
   proxyActivities,
@@ -19,40 +17,34 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { CampaignActivities, ExistingCall } from '../activities/campaign';
-import type { WindowStatus } from '../campaign/calling-window';
-import type { ValidTarget } from '../campaign/targets';
-import { FailureType } from '../failures';
-import { searchAttributes } from '../search-attributes';
+import type { WindowStatus } from '../shared/calling-window';
+import { FailureType } from '../shared/failures';
+import { searchAttributes } from '../shared/search-attributes';
 import {
-  type ApproveInput,
   type CampaignCarry,
   type CampaignInput,
   type CampaignProgress,
-  type CampaignReportQuery,
   type CampaignState,
-  type CampaignTargetsPage,
-  type CancelInput,
   childWorkflowId,
   type Decision,
-  type PauseInput,
   type PauseReason,
-  type RejectInput,
-  type ResumeInput,
   type TargetState,
   targetStateCodes,
-} from './campaign-types';
+} from '../shared/campaign-types';
 import { resolveSettings } from './campaign-settings';
-import { commentProblem, nameProblem } from './decision-rules';
+import { commentProblem, nameProblem } from '../shared/decisions';
 import { placeCallWorkflow } from './place-call';
-import type { CallResult } from './types';
-
-export const campaignProgressQuery = defineQuery<CampaignProgress>('campaignProgress');
-export const campaignTargetsQuery = defineQuery<CampaignTargetsPage, [CampaignReportQuery?]>('campaignTargets');
-export const approveCampaignUpdate = defineUpdate<CampaignProgress, [ApproveInput]>('approveCampaign');
-export const rejectCampaignUpdate = defineUpdate<CampaignProgress, [RejectInput]>('rejectCampaign');
-export const pauseCampaignUpdate = defineUpdate<CampaignProgress, [PauseInput]>('pauseCampaign');
-export const resumeCampaignUpdate = defineUpdate<CampaignProgress, [ResumeInput]>('resumeCampaign');
-export const cancelCampaignUpdate = defineUpdate<CampaignProgress, [CancelInput]>('cancelCampaign');
+import {
+  approveCampaignUpdate,
+  campaignProgressQuery,
+  campaignTargetsQuery,
+  cancelCampaignUpdate,
+  pauseCampaignUpdate,
+  rejectCampaignUpdate,
+  resumeCampaignUpdate,
+} from '../shared/messages';
+import type { CallResult } from '../shared/call-types';
+import { type ValidTarget } from '../shared/targets';
 
 const { inspectCampaignTargets, loadCampaignTargets } = proxyActivities<CampaignActivities>({
   // A 100,000-row file is parsed and checked in about a second; the margin is for slow disks.

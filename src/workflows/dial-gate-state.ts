@@ -6,52 +6,7 @@
 // the claims of the last window plus the offers not yet claimed never exceed the ceiling. An offer a caller never
 // claims (its worker died) expires and frees its slot.
 
-export interface Ceiling {
-  /** Creates per window. */
-  count: number;
-  windowMs: number;
-}
-
-export type SlotPriority = 'call' | 'campaign';
-
-export interface SlotRequest {
-  /** Names one create of one workflow run (hashed, never a phone number): stable across the activity's retries. */
-  requester: string;
-  /** A single call goes ahead of every campaign dial. */
-  priority: SlotPriority;
-  campaignId?: string;
-  /** A campaign's weight against the other campaigns sharing the key. @default 1 */
-  share?: number;
-  /** A campaign's own bound within the key's ceiling (its callsPerMinute). */
-  cap?: Ceiling;
-  /** The requesting worker's AGENTPHONE_RATE_LIMIT: the gate keeps the strictest it has seen. */
-  ceiling: Ceiling;
-  /**
-   * The waiting activity's task token (base64): the gate completes that activity with the offer, so nobody polls.
-   * Without it (an activity from before), the caller looks for its offer by query.
-   */
-  taskToken?: string;
-}
-
-/** An offer to hand to the activity that waits for it (the gate's deliverDialOffers activity completes it). */
-export interface Delivery {
-  taskToken: string;
-  offer: Offer;
-}
-
-export interface Offer {
-  offerId: string;
-  requester: string;
-  /** The claim is recorded no earlier than this (ms): the slot is offered a little ahead to hide the latency. */
-  notBefore: number;
-  /** Unclaimed by then, the offer lapses and its slot is given to someone else. */
-  expiresAt: number;
-  campaignId?: string;
-  /** How long the request waited in line. */
-  waitedMs: number;
-  /** Its place in line (kept if the offer lapses). Absent in offers made before it was kept. */
-  seq?: number;
-}
+import type { Ceiling, Delivery, DialGateSnapshot, Offer, SlotRequest } from '../shared/dial-gate';
 
 export interface Claim {
   /** When the create left (the claim), then, once its answer came back, when the answer came back. */
@@ -100,17 +55,6 @@ export interface DialGateCarry {
   deliveries?: [string, Waiting][];
   /** Requesters whose offer lapsed, with their place in line: asking again, they go back there, not to the end. */
   lapsed?: [string, number][];
-}
-
-export interface DialGateSnapshot {
-  ceiling: Ceiling;
-  guardMs: number;
-  claimsInWindow: number;
-  offersOutstanding: number;
-  waiting: { calls: number; campaigns: Record<string, number> };
-  holdUntil?: string;
-  campaigns: Record<string, { share: number; granted: number; waitedMs: number }>;
-  totals: { claims: number; rateLimited: number };
 }
 
 /** Requesters remembered for the ambiguity check: far more than can retry within an activity's timeout. */

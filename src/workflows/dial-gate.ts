@@ -2,9 +2,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -13,12 +10,18 @@ import {
 } from '@temporalio/workflow';
 import {
   type Ceiling,
-  type DialGateCarry,
+  claimDialSlotUpdate,
   type DialGateSnapshot,
-  DialGateState,
-  type Offer,
   type SlotRequest,
-} from './dial-gate-state';
+  dialAnsweredSignal,
+  dialClaimsQuery,
+  dialGateQuery,
+  dialRateLimitedSignal,
+  dialSlotQuery,
+  releaseDialSlotUpdate,
+  requestDialSlotSignal,
+} from '../shared/dial-gate';
+import { type DialGateCarry, DialGateState } from './dial-gate-state';
 import type { Activities } from '../activities';
 
 const { deliverDialOffers } = proxyActivities<Activities>({
@@ -29,6 +32,19 @@ const { deliverDialOffers } = proxyActivities<Activities>({
   startToCloseTimeout: '5s',
   retry: { maximumAttempts: 3, initialInterval: '200ms' },
 });
+
+export interface DialGateInput {
+  ceiling: Ceiling;
+  carry?: DialGateCarry;
+}
+/**
+ * Continue-as-new early: every message is a few events, and a worker that picks the gate up must replay its whole
+ * history within the 10 s workflow task timeout. A 5,850-event history took 8.7 s to replay on a loaded 2-core
+ * machine (the gate then timed out task after task); 2,000 keeps that near 3 s. Also well before the server's limit
+ * of updates per run (2,000).
+ */
+const historyLimit = 2_000;
+const updateLimit = 1_000;
 
 /**
  * One per API key: every create made with the key passes it. Why a workflow, and not the alternatives:
@@ -47,39 +63,6 @@ const { deliverDialOffers } = proxyActivities<Activities>({
  * refusals in one benchmark, lapsed 90 offers and halved the rate (docs/benchmarks.md).
  * `npm run bench` measures the cost.
  */
-export const requestDialSlotSignal = defineSignal<[SlotRequest]>('requestDialSlot');
-/** Where a requester stands: its offer, its place in line, or `unknown` (it must ask again). */
-export const dialSlotQuery = defineQuery<SlotStatus, [string]>('dialSlot');
-export const claimDialSlotUpdate = defineUpdate<ClaimAnswer, [ClaimInput]>('claimDialSlot');
-/** A claimed create that certainly never left the worker: its retry is then not ambiguous. */
-export const releaseDialSlotUpdate = defineUpdate<void, [{ requester: string; attempt: number }]>('releaseDialSlot');
-/** Attempts of a create that claimed a slot and did not release it. */
-export const dialClaimsQuery = defineQuery<number[], [string]>('dialClaims');
-export const dialRateLimitedSignal = defineSignal<[{ backOffMs: number }]>('dialRateLimited');
-/** When a claimed create's answer came back to its worker (that worker's clock, ms). */
-export const dialAnsweredSignal = defineSignal<[{ requester: string; at: number }]>('dialAnswered');
-export const dialGateQuery = defineQuery<DialGateSnapshot>('dialGate');
-
-export interface DialGateInput {
-  ceiling: Ceiling;
-  carry?: DialGateCarry;
-}
-export type SlotStatus = { kind: 'offer'; offer: Offer } | { kind: 'waiting'; ahead: number } | { kind: 'unknown' };
-export interface ClaimInput {
-  offerId: string;
-  attempt: number;
-}
-export type ClaimAnswer = { kind: 'claimed'; at: number; waitMs: number } | { kind: 'lapsed' };
-
-/**
- * Continue-as-new early: every message is a few events, and a worker that picks the gate up must replay its whole
- * history within the 10 s workflow task timeout. A 5,850-event history took 8.7 s to replay on a loaded 2-core
- * machine (the gate then timed out task after task); 2,000 keeps that near 3 s. Also well before the server's limit
- * of updates per run (2,000).
- */
-const historyLimit = 2_000;
-const updateLimit = 1_000;
-
 export async function dialGateWorkflow(input: DialGateInput): Promise<void> {
   // Gates that ran before the second rules (see DialGateState) replay with the first.
   const gate = new DialGateState(input.ceiling, input.carry, patched('gate-rules-v2') ? 2 : 1);

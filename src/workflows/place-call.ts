@@ -1,7 +1,6 @@
 import {
   ActivityFailure,
   ApplicationFailure,
-  defineQuery,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -14,13 +13,12 @@ import {
 import type { Activities, EarlierCall, GetCallOutcome, RateLimited } from '../activities';
 import type { CallDetails } from '../agentphone/client';
 import { outcomes, terminalStatuses, type CallOutcome } from '../agentphone/statuses';
-import { FailureType } from '../failures';
-import { searchAttributes } from '../search-attributes';
-import type { ResolvedTiming } from '../timing';
+import { FailureType } from '../shared/failures';
+import { searchAttributes } from '../shared/search-attributes';
+import type { ResolvedTiming } from '../shared/timing';
 import type { SlotAsk } from '../activities/dial-gate-client';
-import type { CallResult, CallState, CampaignDialSlot, PlaceCallInput } from './types';
-
-export const callStateQuery = defineQuery<CallState>('callState');
+import { callStateQuery } from '../shared/messages';
+import type { CallResult, CallState, CampaignDialSlot, PlaceCallInput } from '../shared/call-types';
 
 const { prepareCall } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10s',

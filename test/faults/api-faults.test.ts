@@ -1,9 +1,9 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FailureType } from '../../src/failures';
+import { FailureType } from '../../src/shared/failures';
 import type { Fault, Scenario } from '../../src/simulator';
-import { approveCampaignUpdate, callCampaignWorkflow, campaignTargetsQuery } from '../../src/workflows';
+import { callCampaignWorkflow } from '../../src/workflows';
 import {
   createdCallIds,
   fetchAllRuns,
@@ -19,6 +19,7 @@ import { distinctiveKey } from './support/secrets';
 import { prng, seedFromEnv } from './support/random';
 import { retrying, type Stack, startStack, waitForProgress } from './support/stack';
 import { callsByNumber, campaignTargets, oneCallScenarios } from './support/targets';
+import { approveCampaignUpdate, campaignTargetsQuery } from '../../src/shared/messages';
 
 const large = faultsSize === 'large';
 const size = { plain: envInt('FAULTS_API_TARGETS', large ? 300 : 60), bursts: large ? 3 : 1 };

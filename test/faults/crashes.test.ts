@@ -1,12 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  approveCampaignUpdate,
-  callCampaignWorkflow,
-  campaignProgressQuery,
-  campaignTargetsQuery,
-} from '../../src/workflows';
-import type { CampaignProgress } from '../../src/workflows/campaign-types';
+import { callCampaignWorkflow } from '../../src/workflows';
+import type { CampaignProgress } from '../../src/shared/campaign-types';
 import {
   createdCallIds,
   events,
@@ -32,6 +27,7 @@ import {
   workflowIdsStartingWith,
 } from './support/stack';
 import { callsByNumber, campaignTargets, oneCallScenarios, writeTargetsCsv } from './support/targets';
+import { approveCampaignUpdate, campaignProgressQuery, campaignTargetsQuery } from '../../src/shared/messages';
 
 // CI size by default (inside `npm test`); FAULTS_SIZE=large (npm run test:faults) or the FAULTS_* variables for more.
 const size = {

@@ -10,18 +10,11 @@ import { temporal } from '@temporalio/proto';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTemporalBinary } from '../../src/dev/temporal-binaries';
-import { FailureType } from '../../src/failures';
+import { FailureType } from '../../src/shared/failures';
 import { type Fault, type Hostility, magicNumbers } from '../../src/simulator';
-import {
-  approveCampaignUpdate,
-  callCampaignWorkflow,
-  campaignProgressQuery,
-  pauseCampaignUpdate,
-  placeCallWorkflow,
-  rejectCampaignUpdate,
-} from '../../src/workflows';
-import type { CampaignCarry, CampaignInput, CampaignProgress } from '../../src/workflows/campaign-types';
-import type { CallResult } from '../../src/workflows/types';
+import { callCampaignWorkflow, placeCallWorkflow } from '../../src/workflows';
+import type { CampaignCarry, CampaignInput, CampaignProgress } from '../../src/shared/campaign-types';
+import type { CallResult } from '../../src/shared/call-types';
 import { fetchAllRuns, openWorkflowIds, workflowTaskFailures } from './support/audit';
 import { finishSuite } from './support/finish';
 import { commandLine, type Figures, faultsSize, machine } from './support/figures';
@@ -30,6 +23,12 @@ import { prng, seedFromEnv } from './support/random';
 import { distinctiveKey } from './support/secrets';
 import { type CampaignHandle, type Stack, startStack, waitForProgress, workflowIdsStartingWith } from './support/stack';
 import { failureOf } from '../helpers/failures';
+import {
+  approveCampaignUpdate,
+  campaignProgressQuery,
+  pauseCampaignUpdate,
+  rejectCampaignUpdate,
+} from '../../src/shared/messages';
 
 // Each hardening of "hostile input cannot skip the approval, leak the key, exhaust a worker or corrupt a report",
 // proved against real processes: a dev server, the production worker (`node lib/worker.js`), the starter CLI

@@ -1,12 +1,12 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCall } from '../../src/client';
-import { FailureType } from '../../src/failures';
+import { startCall } from '../../src/calls';
+import { FailureType } from '../../src/shared/failures';
 import type { IdempotencyMode } from '../../src/simulator';
-import { approveCampaignUpdate, callCampaignWorkflow, campaignTargetsQuery } from '../../src/workflows';
-import { type CampaignProgress, targetStateCodes } from '../../src/workflows/campaign-types';
-import type { CallResult } from '../../src/workflows/types';
+import { callCampaignWorkflow } from '../../src/workflows';
+import { type CampaignProgress, targetStateCodes } from '../../src/shared/campaign-types';
+import type { CallResult } from '../../src/shared/call-types';
 import { maxInAnyWindow } from '../helpers/campaign';
 import { createdCallIds, fetchAllRuns, openWorkflowIds, workflowTaskFailures } from './support/audit';
 import { commandLine, envInt, type Figures, faultsSize, machine } from './support/figures';
@@ -15,6 +15,7 @@ import { sleep, type WorkerProcess } from './support/processes';
 import { prng, seedFromEnv } from './support/random';
 import { distinctiveKey } from './support/secrets';
 import { type CampaignHandle, type Stack, startStack, waitForProgress } from './support/stack';
+import { approveCampaignUpdate, campaignTargetsQuery } from '../../src/shared/messages';
 
 // One API key shared by two campaigns and a backend's single calls, with production workers SIGKILLed throughout
 // (some while the simulator holds the answer to a create it has acted on). Run twice: against an API that honours

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approveCampaignUpdate, callCampaignWorkflow } from '../../src/workflows';
-import type { CampaignProgress } from '../../src/workflows/campaign-types';
+import { callCampaignWorkflow } from '../../src/workflows';
+import type { CampaignProgress } from '../../src/shared/campaign-types';
 import { maxInAnyWindow } from '../helpers/campaign';
 import { events, fetchAllRuns, openWorkflowIds, recoveryCounts, workflowTaskFailures } from './support/audit';
 import { finishSuite } from './support/finish';
@@ -10,6 +10,7 @@ import { prng, seedFromEnv } from './support/random';
 import { distinctiveKey } from './support/secrets';
 import { retrying, type Stack, startStack, waitForProgress, workflowIdsStartingWith } from './support/stack';
 import { callsByNumber, campaignTargets } from './support/targets';
+import { approveCampaignUpdate } from '../../src/shared/messages';
 
 const size = { targets: envInt('FAULTS_RATE_TARGETS', faultsSize === 'large' ? 120 : 40) };
 const seed = seedFromEnv();

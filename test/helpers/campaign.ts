@@ -1,7 +1,8 @@
 import type { WorkflowHandle } from '@temporalio/client';
 export { maxInAnyWindow } from '../../bench/helpers/stats';
-import { campaignProgressQuery, type callCampaignWorkflow } from '../../src/workflows';
-import type { CampaignProgress, CampaignState } from '../../src/workflows/campaign-types';
+import { type callCampaignWorkflow } from '../../src/workflows';
+import type { CampaignProgress, CampaignState } from '../../src/shared/campaign-types';
+import { campaignProgressQuery } from '../../src/shared/messages';
 
 export type CampaignHandle = WorkflowHandle<typeof callCampaignWorkflow>;
 

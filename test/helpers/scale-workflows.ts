@@ -3,7 +3,7 @@
 // there; every rule of a single call is tested against the real placeCallWorkflow in place-call.test.ts.
 import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../src/activities';
-import type { CallResult, PlaceCallInput } from '../../src/workflows/types';
+import type { CallResult, PlaceCallInput } from '../../src/shared/call-types';
 
 export { callCampaignWorkflow } from '../../src/workflows/campaign';
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { findTemporalBinary } from '../../../src/dev/temporal-binaries';
-import { searchAttributeKeys } from '../../../src/search-attributes';
+import { searchAttributeKeys } from '../../../src/shared/search-attributes';
 import { freePort } from '../../helpers/browser';
 
 export const root = join(__dirname, '..', '..', '..');

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { FailureType } from '../../../src/failures';
+import { FailureType } from '../../../src/shared/failures';
 import { magicNumbers, type Scenario } from '../../../src/simulator';
-import { targetStateCodes } from '../../../src/workflows/campaign-types';
+import { targetStateCodes } from '../../../src/shared/campaign-types';
 
 /** How a target of each simulator scenario concludes in a campaign: its state code, and its failure type if any. */
 export interface Conclusion {

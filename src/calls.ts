@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { type Client, type WorkflowHandle, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { defaultTaskQueue } from './config';
-import { FailureType } from './failures';
+import { FailureType } from './shared/failures';
 import { checkCallRequest } from './guardrails';
-import { resolveTiming } from './timing-check';
+import { resolveTiming } from './shared/timing';
 import type { placeCallWorkflow } from './workflows';
-import { callStateQuery } from './workflows/place-call';
-import type { CallResult, CallState, PlaceCallInput } from './workflows/types';
+import type { CallResult, CallState, PlaceCallInput } from './shared/call-types';
+import { callStateQuery } from './shared/messages';
 
 /** Thrown by {@link startCall} before anything is started: the input breaks a guard rail. */
 export class CallInputError extends Error {

@@ -2,7 +2,6 @@ import { type Client, WorkflowFailedError, type WorkflowHandle } from '@temporal
 import { ApplicationFailure } from '@temporalio/common';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import type { callCampaignWorkflow } from '../workflows';
-import { campaignProgressQuery, campaignTargetsQuery } from '../workflows/campaign';
 import {
   type CampaignInput,
   type CampaignProgress,
@@ -10,9 +9,11 @@ import {
   type Decision,
   type TargetState,
   targetStateCodes,
-} from '../workflows/campaign-types';
-import type { CallResult } from '../workflows/types';
-import { inlineRows, readTargetsCsv, type TargetRefusal, validateTargets, type ValidTarget } from './targets';
+} from '../shared/campaign-types';
+import type { CallResult } from '../shared/call-types';
+import { inlineRows, readTargetsCsv, validateTargets } from '../domain/targets';
+import { campaignProgressQuery, campaignTargetsQuery } from '../shared/messages';
+import { type TargetRefusal, type ValidTarget } from '../shared/targets';
 
 export type CampaignHandle = WorkflowHandle<typeof callCampaignWorkflow>;
 

@@ -6,53 +6,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Options as CsvOptions, parse as parseCsvStream } from 'csv-parse';
 import { parse as parseCsvSync } from 'csv-parse/sync';
-import { FailureType } from '../failures';
 import { checkCallRequest } from '../guardrails';
-import { stripControls } from '../redact';
-
-/** One person or business to call. */
-export interface CampaignTarget {
-  /** A stable id of the caller's (CRM id): it names the target's call workflow. @default the row's line */
-  id?: string;
-  toPhoneNumber: string;
-  objective: string;
-  businessName?: string;
-  website?: string;
-  /** IANA zone of the recipient, e.g. America/New_York, for the calling window. */
-  timezone?: string;
-}
-
-/** Why a target was refused at validation. */
-export type RefusalReason = FailureType | 'Duplicate' | 'InvalidTimezone' | 'InvalidId';
-
-export interface TargetRefusal {
-  /** Position in the source: 1-based CSV line, or 0-based index in `targets`. */
-  line?: number;
-  index?: number;
-  id?: string;
-  reason: RefusalReason;
-  message: string;
-}
-
-/** A target that passed validation; `index` counts valid targets only, in source order. */
-export interface ValidTarget {
-  index: number;
-  /** The part of the call workflow's id that names this target: `t-<id>` or `line-<n>` / `item-<n>`. */
-  key: string;
-  line?: number;
-  target: CampaignTarget;
-}
-
-export interface TargetsInspection {
-  /** sha256 of the source, so a page read later can prove it reads what was approved. */
-  sourceHash: string;
-  rows: number;
-  valid: number;
-  refused: number;
-  refusedByReason: Partial<Record<RefusalReason, number>>;
-  /** The first refusals, with their reasons (the full list: `campaign preview --all`). */
-  refusals: TargetRefusal[];
-}
+import { stripControls } from '../shared/redact';
+import type { RefusalReason, TargetRefusal, TargetsInspection, ValidTarget } from '../shared/targets';
 
 /** A file-level problem: nothing in it is dialed. */
 export class TargetsFileError extends Error {

@@ -1,5 +1,5 @@
 import type { CallOutcome, CallStatus } from '../agentphone/statuses';
-import type { Timing } from '../timing';
+import type { Timing } from './timing';
 
 /** The one argument of `placeCallWorkflow`. */
 export interface PlaceCallInput {

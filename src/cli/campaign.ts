@@ -5,23 +5,15 @@ import { Client, Connection, WorkflowFailedError, WorkflowUpdateFailedError } fr
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { durationMs } from '../workflows/campaign-settings';
+import { durationMs } from '../shared/timing';
 import { createsPerWindow } from '../agentphone/contract';
 import { ConfigError, loadClientConfig } from '../config';
-import { isConnectionError } from '../connection-error';
-import { stripControls } from '../redact';
-import { resolveTiming } from '../timing-check';
+import { isConnectionError } from './connection';
+import { stripControls } from '../shared/redact';
+import { resolveTiming } from '../shared/timing';
 import type { callCampaignWorkflow } from '../workflows';
-import {
-  approveCampaignUpdate,
-  cancelCampaignUpdate,
-  campaignProgressQuery,
-  pauseCampaignUpdate,
-  rejectCampaignUpdate,
-  resumeCampaignUpdate,
-} from '../workflows/campaign';
-import type { CampaignInput, CampaignProgress, Decision, TargetState } from '../workflows/campaign-types';
-import { type CallingWindow, parseClock } from './calling-window';
+import type { CampaignInput, CampaignProgress, Decision, TargetState } from '../shared/campaign-types';
+import { type CallingWindow, parseClock } from '../shared/calling-window';
 import {
   type CampaignHandle,
   CampaignFailedError,
@@ -34,14 +26,16 @@ import {
   reportCsv,
   TargetsMismatchError,
 } from './report';
+import { isTimeZone, maxTargetsFileBytes, readTargetsCsv, summarize, TargetsFileError } from '../domain/targets';
 import {
-  isTimeZone,
-  maxTargetsFileBytes,
-  readTargetsCsv,
-  summarize,
-  TargetsFileError,
-  type TargetRefusal,
-} from './targets';
+  approveCampaignUpdate,
+  campaignProgressQuery,
+  cancelCampaignUpdate,
+  pauseCampaignUpdate,
+  rejectCampaignUpdate,
+  resumeCampaignUpdate,
+} from '../shared/messages';
+import { type TargetRefusal } from '../shared/targets';
 
 /** Exit codes: 0 ok, 1 a failure at the server (or of the campaign), 2 bad input or a refused decision. */
 const exitCode = { ok: 0, failed: 1, badInput: 2 } as const;

@@ -1,6 +1,6 @@
-import type { CallingWindow } from '../campaign/calling-window';
-import type { CampaignTarget, TargetRefusal, TargetsInspection } from '../campaign/targets';
-import type { Timing } from '../timing';
+import type { CallingWindow } from './calling-window';
+import type { Timing } from './timing';
+import type { CampaignTarget, TargetRefusal, TargetsInspection, ValidTarget } from './targets';
 
 export type { CallingWindow, CampaignTarget, TargetRefusal };
 
@@ -116,7 +116,7 @@ export interface CampaignCarry {
   gate?: 'launch' | 'pilot';
   pilotApproved: boolean;
   inspection: TargetsInspection;
-  inlineValid?: import('../campaign/targets').ValidTarget[];
+  inlineValid?: ValidTarget[];
   cursor: number;
   targetStates: TargetStateString;
   /** Valid indexes to dial again (no call was created: 402 or a second 429), with their next attempt number. */

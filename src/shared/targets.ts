@@ -1,0 +1,47 @@
+// A campaign's targets as workflows, activities and the CLI all see them. Reading and checking them is
+// src/domain/targets.ts, on the workers' side.
+import type { FailureType } from './failures';
+
+/** One person or business to call. */
+export interface CampaignTarget {
+  /** A stable id of the caller's (CRM id): it names the target's call workflow. @default the row's line */
+  id?: string;
+  toPhoneNumber: string;
+  objective: string;
+  businessName?: string;
+  website?: string;
+  /** IANA zone of the recipient, e.g. America/New_York, for the calling window. */
+  timezone?: string;
+}
+
+/** Why a target was refused at validation. */
+export type RefusalReason = FailureType | 'Duplicate' | 'InvalidTimezone' | 'InvalidId';
+
+export interface TargetRefusal {
+  /** Position in the source: 1-based CSV line, or 0-based index in `targets`. */
+  line?: number;
+  index?: number;
+  id?: string;
+  reason: RefusalReason;
+  message: string;
+}
+
+/** A target that passed validation; `index` counts valid targets only, in source order. */
+export interface ValidTarget {
+  index: number;
+  /** The part of the call workflow's id that names this target: `t-<id>` or `line-<n>` / `item-<n>`. */
+  key: string;
+  line?: number;
+  target: CampaignTarget;
+}
+
+export interface TargetsInspection {
+  /** sha256 of the source, so a page read later can prove it reads what was approved. */
+  sourceHash: string;
+  rows: number;
+  valid: number;
+  refused: number;
+  refusedByReason: Partial<Record<RefusalReason, number>>;
+  /** The first refusals, with their reasons (the full list: `campaign preview --all`). */
+  refusals: TargetRefusal[];
+}
