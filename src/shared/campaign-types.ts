@@ -90,10 +90,14 @@ export interface CampaignProgress {
   childIds: ChildIdScheme;
   /** Its share of the API key's ceiling and the time its calls waited for it, when the workers run the dial gate. */
   dialGate?: { share: number; waitedForSlotMs: number };
+  /** Where its targets come from, as validated: the report reads them from here, never from the start's input. */
+  source?: CampaignSource;
 }
 
-/** Per valid target, in source order, one character: see `targetStateCodes`. Bounded: 10,000 targets, 10 kB. */
-export type TargetStateString = string;
+/** A campaign's list: a CSV file the workers read (with the sha256 it was approved with), or inline targets. */
+export type CampaignSource =
+  | { kind: 'csv'; path: string; sha256: string; rows: number; valid: number; refused: number }
+  | { kind: 'inline'; rows: number; valid: number; refused: number };
 
 export const targetStateCodes: Record<TargetState, string> = {
   pending: '.',
@@ -118,7 +122,8 @@ export interface CampaignCarry {
   inspection: TargetsInspection;
   inlineValid?: ValidTarget[];
   cursor: number;
-  targetStates: TargetStateString;
+  /** Per valid target, in source order, one character of `targetStateCodes`. */
+  targetStates: string;
   /** Valid indexes to dial again (no call was created: 402 or a second 429), with their next attempt number. */
   redial: { index: number; attempt: number }[];
   /** Attempt numbers above 1, by valid index. */
@@ -164,15 +169,19 @@ export interface CampaignReportQuery {
   offset?: number;
   /** @default 1000 */
   limit?: number;
+  /** Also return the page's valid targets, for an inline list (a CSV's are read from its file). */
+  withTargets?: boolean;
 }
 
 export interface CampaignTargetsPage {
   offset: number;
   total: number;
   /** `targetStateCodes` per valid target from `offset`. */
-  states: TargetStateString;
+  states: string;
   /** Attempt number of targets dialed more than once (no call was created the first time), by valid index. */
   attempts: Record<number, number>;
+  /** With `withTargets`, for an inline list: the valid targets from `offset`. */
+  targets?: ValidTarget[];
 }
 
 /**
