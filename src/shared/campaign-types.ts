@@ -112,6 +112,11 @@ export const targetStateCodes: Record<TargetState, string> = {
   unknown: 'U',
 };
 
+/** The state of each code of `targetStateCodes`. */
+export const targetStateOfCode: Readonly<Record<string, TargetState>> = Object.fromEntries(
+  Object.entries(targetStateCodes).map(([state, code]) => [code, state as TargetState]),
+);
+
 /** What continue-as-new carries to the next run: small, whatever the campaign's size. */
 export interface CampaignCarry {
   campaignId: string;
