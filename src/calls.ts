@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Client, type WorkflowHandle, WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { defaultTaskQueue } from './config';
-import { FailureType } from './shared/failures';
+import { failureOf, FailureType } from './shared/failures';
 import { checkCallRequest } from './guardrails';
 import { resolveTiming } from './shared/timing';
 import type { placeCallWorkflow } from './workflows';
@@ -119,10 +119,8 @@ export async function waitForCall(
 /** The failure type of a call that did not complete, read through `WorkflowFailedError → ApplicationFailure`. */
 export function callFailureOf(error: unknown): { type: FailureType; message: string; details: unknown[] } | undefined {
   if (!(error instanceof WorkflowFailedError)) return undefined;
-  const cause = error.cause;
-  if (!(cause instanceof ApplicationFailure) || !cause.type) return undefined;
-  if (!(Object.values(FailureType) as string[]).includes(cause.type)) return undefined;
-  return { type: cause.type as FailureType, message: cause.message, details: cause.details ?? [] };
+  const { type, message, details, known } = failureOf(error);
+  return known ? { type: type as FailureType, message, details } : undefined;
 }
 
 /** Throws {@link CallInputError} when `input` breaks a guard rail or has bad timing. */

@@ -4,6 +4,19 @@ import type { CampaignTarget, TargetRefusal, TargetsInspection, ValidTarget } fr
 
 export type { CallingWindow, CampaignTarget, TargetRefusal };
 
+/** The rule for a campaign's name, as the campaign and the CLI state it. */
+export const campaignNameRule = 'name must be 1–200 characters (no control characters)';
+
+/**
+ * Whether a campaign's name breaks its rule: 'wrong' (not 1–200 UTF-16 units of text: refused by every version),
+ * 'strict' (over 200 characters, or a control or format character: refused since the hardening), or undefined.
+ */
+export function campaignNameProblem(name: unknown): 'wrong' | 'strict' | undefined {
+  if (typeof name !== 'string' || !name.trim() || name.length > 200) return 'wrong';
+  if ([...name].length > 200 || /[\p{Cc}\p{Cf}]/u.test(name)) return 'strict';
+  return undefined;
+}
+
 /** The one argument of `callCampaignWorkflow`. */
 export interface CampaignInput {
   name: string;

@@ -1,3 +1,6 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { createsPerWindow } from '../agentphone/contract';
+
 /**
  * The `type` of every non-retryable `ApplicationFailure` this package raises.
  *
@@ -45,7 +48,7 @@ export const nextStep: Record<FailureType, string> = {
   InvalidInput: 'Fix the named field and start the call again.',
   Unauthorized: 'Check AGENTPHONE_API_KEY on the worker.',
   InsufficientCredits: 'Top up credits at https://agentphone.app/dashboard, then start the call again.',
-  RateLimited: 'The API allows 10 calls a minute. Wait a minute and start the call again.',
+  RateLimited: `The API allows ${createsPerWindow} calls a minute. Wait a minute and start the call again.`,
   CallFailed: 'The call could not be completed. Check the number, then start the call again.',
   CallCanceled: 'The call was canceled at AgentPhone. Start it again if it is still wanted.',
   CallTimedOut: 'The call did not finish in time. Look it up by its call id before calling again.',
@@ -55,3 +58,35 @@ export const nextStep: Record<FailureType, string> = {
   CallOutcomeUnknown:
     'A create was sent and its answer lost. Look the call up in the AgentPhone dashboard (by number and time) before calling again.',
 };
+
+/** What a failure says, read through whatever wraps it. */
+export interface FailureReading {
+  /** The ApplicationFailure's type (one of FailureType when `known`), or 'Unknown'. */
+  type: string;
+  message: string;
+  details: unknown[];
+  /** Whether `type` is one of this package's FailureType names. */
+  known: boolean;
+}
+
+/**
+ * The one reader of failures: the first ApplicationFailure down the cause chain of any wrapper (a client's
+ * WorkflowFailedError, a parent's ChildWorkflowFailure, an ActivityFailure), else the deepest cause's message (a
+ * termination's reason, a timeout) as type 'Unknown'.
+ */
+export function failureOf(error: unknown): FailureReading {
+  let deepest: unknown = error;
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (e instanceof ApplicationFailure) {
+      const type = e.type ?? 'Unknown';
+      return { type, message: e.message, details: e.details ?? [], known: type in FailureType };
+    }
+    deepest = e;
+  }
+  return {
+    type: 'Unknown',
+    message: deepest instanceof Error ? deepest.message : String(deepest),
+    details: [],
+    known: false,
+  };
+}

@@ -1,3 +1,4 @@
+import { createsPerWindow, freeCalls, rateWindowMs } from '../agentphone/contract';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Faults } from './faults';
@@ -132,8 +133,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     port = 0,
     host = '127.0.0.1',
     apiKey = 'sim_test_key',
-    credits = 5,
-    rateLimit = { limit: 10, windowMs: 60_000 },
+    credits = freeCalls,
+    rateLimit = { limit: createsPerWindow, windowMs: rateWindowMs },
     progress = 'time',
     timeScale = 1,
     durations = {},

@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/workflow';
+import { createsPerWindow, rateLimitWaitMs, rateWindowMs as contractWindowMs } from '../agentphone/contract';
 import { parseClock } from '../shared/calling-window';
 import { FailureType } from '../shared/failures';
 import { durationMs, resolveTiming } from '../shared/timing';
-import type { CampaignInput } from '../shared/campaign-types';
+import { campaignNameProblem, campaignNameRule, type CampaignInput } from '../shared/campaign-types';
 import { nameProblem } from '../shared/decisions';
 
 /** The campaign's options, checked and resolved once at the start of every run. */
@@ -43,9 +44,9 @@ export function resolveSettings(input: CampaignInput, { strict = true }: { stric
   };
   if (!input || typeof input !== 'object') problem('the argument must be an object');
   const i = (input ?? {}) as CampaignInput;
-  const nameMessage = 'name must be 1–200 characters (no control characters)';
-  if (typeof i.name !== 'string' || !i.name.trim() || i.name.length > 200) problem(nameMessage);
-  else if ([...i.name].length > 200 || /[\p{Cc}\p{Cf}]/u.test(i.name)) stricter(nameMessage);
+  const name = campaignNameProblem(i.name);
+  if (name === 'wrong') problem(campaignNameRule);
+  else if (name === 'strict') stricter(campaignNameRule);
   if (!i.carry && (i.targets === undefined) === (i.targetsCsvPath === undefined)) {
     problem('pass exactly one of targets and targetsCsvPath');
   }
@@ -90,23 +91,24 @@ export function resolveSettings(input: CampaignInput, { strict = true }: { stric
     const checked = resolveTiming(typeof i.timing === 'object' ? callTiming : i.timing);
     if (!checked.ok) stricter(checked.message.replace(/\.$/, ''));
   }
-  const rateWindowMs = durationMs(i.timing?.rateWindow ?? '60s');
+  const rateWindow = i.timing?.rateWindow ?? undefined;
+  const rateWindowMs = rateWindow === undefined ? contractWindowMs : durationMs(rateWindow);
   const rateWindowMessage = 'timing.rateWindow must be a duration from 100ms to 1h, such as 60s';
   if (rateWindowMs === undefined || rateWindowMs < 100) problem(rateWindowMessage);
   else if (rateWindowMs > 3_600_000) stricter(rateWindowMessage);
   const rateMarginMs = i.timing?.rateMargin === undefined ? undefined : durationMs(i.timing.rateMargin);
   const rateMarginMessage = 'timing.rateMargin must be a duration no longer than the rate window, such as 500ms';
   if (i.timing?.rateMargin !== undefined && rateMarginMs === undefined) problem(rateMarginMessage);
-  else if (rateMarginMs !== undefined && rateMarginMs > (rateWindowMs ?? 60_000)) stricter(rateMarginMessage);
+  else if (rateMarginMs !== undefined && rateMarginMs > (rateWindowMs ?? contractWindowMs)) stricter(rateMarginMessage);
   const settings: Settings = {
     maxConcurrentCalls: int('maxConcurrentCalls', i.maxConcurrentCalls, 5, 1, 1000),
-    callsPerMinute: int('callsPerMinute', i.callsPerMinute, 10, 1, 10_000),
-    rateWindowMs: rateWindowMs ?? 60_000,
+    callsPerMinute: int('callsPerMinute', i.callsPerMinute, createsPerWindow, 1, 10_000),
+    rateWindowMs: rateWindowMs ?? contractWindowMs,
     // A child creates its call a moment after it starts, and that moment varies (a few hundred ms on a busy worker):
     // windows spaced wider by more than that variation keep the API's own count under the limit. 2% of a real
     // minute (1.2 s) covers it; a scaled-down window (benchmarks) must say its margin in timing.rateMargin.
-    rateMarginMs: rateMarginMs ?? Math.ceil((rateWindowMs ?? 60_000) * 0.02),
-    rateLimitWaitMs: toMs(i.timing?.rateLimitWait) ?? 60_000,
+    rateMarginMs: rateMarginMs ?? Math.ceil((rateWindowMs ?? contractWindowMs) * 0.02),
+    rateLimitWaitMs: toMs(i.timing?.rateLimitWait) ?? rateLimitWaitMs,
     approvalTimeout,
     approvalTimeoutMs: approvalTimeoutMs ?? 86_400_000,
     ...(approvers ? { approvers } : {}),

@@ -1,7 +1,6 @@
 import {
   allHandlersFinished,
   ApplicationFailure,
-  ChildWorkflowFailure,
   condition,
   continueAsNew,
   ParentClosePolicy,
@@ -19,7 +18,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { CampaignActivities, ExistingCall } from '../activities/campaign';
 import type { CampaignCarry, CampaignInput, CampaignProgress } from '../shared/campaign-types';
 import { decisionNames } from '../shared/decisions';
-import { FailureType } from '../shared/failures';
+import { failureOf, FailureType } from '../shared/failures';
 import { campaignProgressQuery, campaignTargetsQuery, decisionUpdates } from '../shared/messages';
 import { searchAttributes } from '../shared/search-attributes';
 import { resolveSettings } from './campaign-settings';
@@ -178,10 +177,9 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
           workflowId,
           carry.campaignId,
         ]);
-      } else if (error instanceof ChildWorkflowFailure && error.cause instanceof ApplicationFailure) {
-        outcome = { failureType: error.cause.type ?? 'Unknown', message: error.cause.message };
       } else {
-        outcome = { failureType: 'Unknown', message: error instanceof Error ? error.message : String(error) };
+        const { type, message } = failureOf(error);
+        outcome = { failureType: type, message };
       }
     }
     campaign.concluded(vt.index, attempt, outcome);
