@@ -1,4 +1,5 @@
-// The package's public API for library users. Workflow code lives in ./workflows (the worker's bundle entry).
+// The package's public API for library users, one export a module. Workflow code lives in ./workflows (the
+// worker's bundle entry); these names are public: never remove or rename one.
 export {
   assertCallInput,
   CallInputError,
@@ -7,27 +8,10 @@ export {
   placeCall,
   startCall,
   waitForCall,
+  type PlaceCallOptions,
+  type StartCallOptions,
+  type StartedCall,
 } from './calls';
-export type { PlaceCallOptions, StartCallOptions, StartedCall } from './calls';
-export { FailureType, nextStep } from './shared/failures';
-export { createActivities } from './activities';
-export type { Activities, ActivityDeps } from './activities';
-export {
-  createAgentPhoneClient,
-  defaultBaseUrl,
-  AgentPhoneHttpError,
-  AgentPhoneNetworkError,
-  AgentPhoneResponseError,
-} from './agentphone';
-export type { AgentPhoneClient, CallOutcome, CallStatus } from './agentphone';
-export { checkCallRequest, checkPhoneNumber } from './guardrails';
-export { loadWorkerConfig, ConfigError, defaultTaskQueue } from './config';
-export { createCallWorker } from './worker';
-export { keyFingerprint } from './agentphone/client';
-export { searchAttributes } from './shared/search-attributes';
-export { registerSearchAttributes, missingSearchAttributes } from './temporal-setup';
-export type { CallResult, CallState, PlaceCallInput } from './shared/call-types';
-export type { Timing } from './shared/timing';
 export { callCampaignWorkflow, placeCallWorkflow } from './workflows';
 export {
   callStateQuery,
@@ -39,13 +23,33 @@ export {
   resumeCampaignUpdate,
   cancelCampaignUpdate,
 } from './shared/messages';
-export { childWorkflowId } from './shared/campaign-types';
-export type {
-  CampaignInput,
-  CampaignProgress,
-  CampaignState,
-  CampaignTarget,
-  TargetState,
-  Decision,
+export type { CallResult, CallState, PlaceCallInput } from './shared/call-types';
+export {
+  childWorkflowId,
+  type CampaignInput,
+  type CampaignProgress,
+  type CampaignState,
+  type CampaignTarget,
+  type TargetState,
+  type Decision,
 } from './shared/campaign-types';
+export type { Timing } from './shared/timing';
+export { FailureType, nextStep } from './shared/failures';
+export { searchAttributes } from './shared/search-attributes';
+export { createCallWorker } from './worker';
+export { createActivities, type Activities, type ActivityDeps } from './activities';
+export {
+  createAgentPhoneClient,
+  defaultBaseUrl,
+  keyFingerprint,
+  AgentPhoneHttpError,
+  AgentPhoneNetworkError,
+  AgentPhoneResponseError,
+  type AgentPhoneClient,
+  type CallOutcome,
+  type CallStatus,
+} from './agentphone';
+export { checkCallRequest, checkPhoneNumber } from './guardrails';
+export { loadWorkerConfig, ConfigError, defaultTaskQueue } from './config';
+export { registerSearchAttributes, missingSearchAttributes } from './temporal-setup';
 export { readTargetsCsv, validateTargets, parseTargetsCsv, TargetsFileError } from './domain/targets';

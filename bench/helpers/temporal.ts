@@ -13,16 +13,18 @@ export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 export const root = join(__dirname, '..', '..');
 export const workflowsPath = join(root, 'src', 'workflows', 'index.ts');
 
-let runtimeInstalled = false;
 /**
- * The SDK's own logs at ERROR: a benchmark prints its figures, not the worker's chatter (a 429 is counted from the
- * simulator's log, not read from a warning).
+ * The SDK's own logs (the runtime's and the workflow bundler's) at ERROR: a benchmark prints its figures, not the
+ * worker's chatter (a 429 is counted from the simulator's log, not read from a warning).
  */
+const quietLogger = new DefaultLogger('ERROR');
+
+let runtimeInstalled = false;
 export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
-    logger: new DefaultLogger('ERROR'),
+    logger: quietLogger,
     // The SDK's native side logs to the console on its own unless forwarded; its warnings (a retried RPC) are
     // counted from the server's metrics instead (`serverMetrics`).
     telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
@@ -104,15 +106,6 @@ export function metricsDelta(before: ServerMetrics, after: ServerMetrics): Serve
     resourceExhausted: diff(before.resourceExhausted, after.resourceExhausted),
   };
 }
-
-const quietLogger = {
-  log: () => {},
-  trace: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: (message: string, meta?: unknown) => console.error(message, meta ?? ''),
-};
 
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 /** The workflow code bundled from source once per process (lib/ may be stale while others edit src/). */

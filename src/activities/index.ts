@@ -11,9 +11,8 @@ import type { ResolvedTiming } from '../shared/timing';
 import type { CampaignDialSlot } from '../shared/call-types';
 import { resolveTiming } from '../shared/timing';
 
-export type { CreateCallOutcome, IdempotencyTrust, RateLimited, SlotUse } from './create-call';
+export type { IdempotencyTrust, RateLimited } from './create-call';
 export type { EarlierCall } from './earlier-call';
-export { toFailure } from './http-failure';
 
 export interface ActivityDeps {
   client: AgentPhoneClient;
@@ -31,7 +30,7 @@ export interface ActivityDeps {
  * `indexed`: whether the workflow may upsert search attributes; `gated`: whether its creates wait for the key's dial
  * gate. Both decided once and recorded with the verdict.
  */
-export type PreparedCall = { indexed: boolean; gated?: boolean } & (
+type PreparedCall = { indexed: boolean; gated?: boolean } & (
   | { ok: true; request: CallRequest; timing: ResolvedTiming; slot?: CampaignDialSlot }
   | { ok: false; type: GuardRailFailureType; field: string; message: string }
 );

@@ -11,7 +11,6 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities, EarlierCall, GetCallOutcome, RateLimited } from '../activities';
-import type { CallDetails } from '../agentphone/client';
 import { outcomes, terminalStatuses, type CallOutcome } from '../agentphone/statuses';
 import { FailureType } from '../shared/failures';
 import { searchAttributes } from '../shared/search-attributes';
@@ -279,7 +278,7 @@ async function read(state: CallState, timing: ResolvedTiming, callId: string, la
   return call;
 }
 
-function isEnriched(call: CallDetails): boolean {
+function isEnriched(call: Read): boolean {
   return Boolean(call.summary && call.transcript && isOutcome(call.outcome));
 }
 
