@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { addCampaignCommands } from './cli/campaign';
+import { addCampaignCommands } from './cli/commands';
 import { CallInputError, callFailureOf, startCall, waitForCall } from './calls';
 import { ConfigError, loadClientConfig } from './config';
 import { isConnectionError } from './cli/connection';

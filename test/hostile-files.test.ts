@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCampaignActivities } from '../src/activities/campaign';
-import { addCampaignCommands } from '../src/cli/campaign';
+import { addCampaignCommands } from '../src/cli/commands';
 import { maxTargetsFileBytes, readTargetsCsv, sha256, TargetsFileError } from '../src/domain/targets';
 
 // Counts the bytes read through every file handle, and can make fstat report a size other than the real one (as

@@ -2,17 +2,9 @@ import { ActivityFailure, ApplicationFailure, RetryState, TerminatedFailure } fr
 import { WorkflowFailedError } from '@temporalio/client';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { textPrinters } from '../src/cli/campaign';
-import {
-  type CampaignHandle,
-  CampaignFailedError,
-  campaignFailure,
-  campaignProgress,
-  csvField,
-  reportColumns,
-  reportCsv,
-  type ReportRow,
-} from '../src/cli/report';
+import { textPrinters } from '../src/cli/print';
+import { type CampaignHandle, CampaignFailedError, campaignFailure, campaignProgress } from '../src/cli/progress';
+import { csvField, reportColumns, reportCsv, type ReportRow } from '../src/cli/report';
 import type { CampaignProgress } from '../src/shared/campaign-types';
 
 const plain: ReportRow = {

@@ -1,34 +1,21 @@
-import { type Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+// The campaign's report: one row per valid target, with its state and its call's outcome, and the report as CSV.
+// The targets come from where the campaign says it validated them (`progress.source`), never from its start's input.
+import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
-import type { callCampaignWorkflow } from '../workflows';
 import {
-  type CampaignInput,
   type CampaignProgress,
+  type CampaignSource,
   childWorkflowId,
   type Decision,
   type TargetState,
-  targetStateCodes,
+  targetStateOfCode,
 } from '../shared/campaign-types';
+import { failureOf } from '../shared/failures';
 import type { CallResult } from '../shared/call-types';
-import { inlineRows, readTargetsCsv, validateTargets } from '../domain/targets';
-import { campaignProgressQuery, campaignTargetsQuery } from '../shared/messages';
-import { type TargetRefusal, type ValidTarget } from '../shared/targets';
-
-export type CampaignHandle = WorkflowHandle<typeof callCampaignWorkflow>;
-
-/** The campaign ended without a report: its workflow failed (e.g. the workers could not read the file), or was terminated. */
-export class CampaignFailedError extends Error {
-  override name = 'CampaignFailedError';
-
-  constructor(
-    readonly workflowId: string,
-    readonly status: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { readTargetsCsv } from '../domain/targets';
+import { campaignTargetsQuery } from '../shared/messages';
+import type { TargetRefusal, ValidTarget } from '../shared/targets';
+import { type CampaignHandle, campaignProgress } from './progress';
 
 /** The targets this machine reads are not the ones the campaign validated (another file at the path, or none). */
 export class TargetsMismatchError extends Error {
@@ -36,118 +23,92 @@ export class TargetsMismatchError extends Error {
 }
 
 /**
- * The campaign's progress: the query while it runs, its result once it has completed (no worker needed then).
- * Throws {@link CampaignFailedError} when the workflow failed or was terminated, `WorkflowNotFoundError` for an unknown id.
+ * The campaign does not say where its targets came from: it is still validating them, or it ran on workers from
+ * before campaigns recorded their source (a campaign closed before then never will).
  */
-export async function campaignProgress(
-  handle: CampaignHandle,
-): Promise<{ progress: CampaignProgress; closed: boolean }> {
-  const { status } = await handle.describe();
-  if (status.name === 'RUNNING') return { progress: await handle.query(campaignProgressQuery), closed: false };
-  if (status.name === 'COMPLETED') return { progress: await handle.result(), closed: true };
-  throw await campaignFailure(handle, status.name);
-}
+export class TargetsUnlistedError extends Error {
+  override name = 'TargetsUnlistedError';
 
-/** Why a closed campaign has no result, read from its failure. */
-export async function campaignFailure(handle: CampaignHandle, status: string): Promise<CampaignFailedError> {
-  try {
-    await handle.result();
-  } catch (error) {
-    return new CampaignFailedError(handle.workflowId, status, failureMessage(error));
-  }
-  return new CampaignFailedError(handle.workflowId, status, `the workflow is ${status.toLowerCase()}`);
-}
-
-/**
- * The sentence that says why: the first ApplicationFailure down the cause chain (a changed file fails an activity,
- * wrapped in its ActivityFailure), else the deepest cause's message (a termination's reason), never only the
- * client's "Workflow execution failed".
- */
-function failureMessage(error: unknown): string {
-  let deepest: unknown = error;
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if (e instanceof ApplicationFailure) return e.message;
-    deepest = e;
-  }
-  return deepest instanceof Error ? deepest.message : String(deepest);
-}
-
-/** The argument the campaign's current run was started with (continue-as-new passes it on, with `carry`). */
-export async function campaignStartInput(client: Client, workflowId: string): Promise<CampaignInput> {
-  // One event is enough: the first of the run, WorkflowExecutionStarted, holds the input.
-  const { history } = await client.workflowService.getWorkflowExecutionHistory({
-    namespace: client.options.namespace,
-    execution: { workflowId },
-    maximumPageSize: 1,
-  });
-  const started = history?.events?.[0]?.workflowExecutionStartedEventAttributes;
-  if (!started) throw new Error(`the history of ${workflowId} does not start with WorkflowExecutionStarted.`);
-  const [input] = await decodeArrayFromPayloads(client.options.loadedDataConverter, started.input?.payloads);
-  return input as CampaignInput;
-}
-
-export interface CampaignTargets {
-  valid: ValidTarget[];
-  /** Every refusal when the source could be read again; else the first ones the campaign kept. */
-  refusals: TargetRefusal[];
-  /** Where the targets came from: the CSV path, or `inline`. */
-  source: string;
-}
-
-/**
- * The campaign's targets, read again here with the same validation the workers ran: the CSV file at the path it was
- * started with (this machine must see it there), or the inline list. Throws {@link TargetsMismatchError} when what is
- * read here differs from what the campaign validated.
- */
-export async function campaignTargets(
-  input: CampaignInput,
-  validation: CampaignProgress['validation'],
-): Promise<CampaignTargets> {
-  let result: CampaignTargets;
-  if (input.carry?.inlineValid) {
-    result = { valid: input.carry.inlineValid, refusals: input.carry.inspection.refusals, source: 'inline' };
-  } else if (input.targets) {
-    const { valid, refusals } = validateTargets(inlineRows(input.targets));
-    result = { valid, refusals, source: 'inline' };
-  } else if (input.targetsCsvPath) {
-    const path = input.targetsCsvPath;
-    const read = await readTargetsCsv(path);
-    const approvedHash = input.carry?.inspection.sourceHash;
-    if (approvedHash && approvedHash !== read.hash) {
-      throw new TargetsMismatchError(`${path} here is not the file the campaign validated (its sha256 differs).`);
-    }
-    result = { valid: read.valid, refusals: read.refusals, source: path };
-  } else {
-    throw new TargetsMismatchError('the campaign was started with neither targets nor targetsCsvPath.');
-  }
-  if (
-    validation &&
-    (validation.valid !== result.valid.length ||
-      (result.source !== 'inline' && validation.refused !== result.refusals.length))
+  constructor(
+    readonly workflowId: string,
+    validating: boolean,
   ) {
-    throw new TargetsMismatchError(
-      `${result.source} reads as ${result.valid.length} valid and ${result.refusals.length} refused here, ` +
-        `but the campaign validated ${validation.valid} valid and ${validation.refused} refused.`,
+    super(
+      validating
+        ? `Campaign ${workflowId} is still checking its targets: run this again in a moment.`
+        : `Campaign ${workflowId} does not say where its targets came from (it ran on workers from before campaigns ` +
+            'recorded that): its targets cannot be listed.',
     );
   }
-  return result;
 }
 
-const stateOfCode = Object.fromEntries(Object.entries(targetStateCodes).map(([s, c]) => [c, s])) as Record<
-  string,
-  TargetState
->;
+/** Where the campaign's targets came from, as it validated them; {@link TargetsUnlistedError} when it does not say. */
+function sourceOf(progress: CampaignProgress): CampaignSource {
+  if (!progress.source) throw new TargetsUnlistedError(progress.campaignId, progress.state === 'validating');
+  return progress.source;
+}
 
-/** Every valid target's state and attempt number, read from the campaign in pages of 1,000. */
-export async function targetStates(
-  handle: CampaignHandle,
-  pageSize = 1000,
-): Promise<{ state: TargetState; attempt: number }[]> {
-  const all: { state: TargetState; attempt: number }[] = [];
+/**
+ * Every refusal the campaign's source holds: a CSV file is read again here (the same file: its sha256 is checked);
+ * an inline list's are the ones the campaign kept. `complete` says whether that is all of them.
+ */
+export async function campaignRefusals(
+  progress: CampaignProgress,
+): Promise<{ refusals: TargetRefusal[]; complete: boolean }> {
+  const source = sourceOf(progress);
+  const refusals = source.kind === 'csv' ? (await csvTargets(source)).refusals : (progress.validation?.refusals ?? []);
+  return { refusals, complete: refusals.length === source.refused };
+}
+
+/**
+ * A campaign's CSV file read here with the same validation the workers ran (this machine must see it at the same
+ * path). Throws {@link TargetsMismatchError} when its bytes or what they validate to differ from what the campaign
+ * validated.
+ */
+async function csvTargets(
+  source: Extract<CampaignSource, { kind: 'csv' }>,
+): Promise<{ valid: ValidTarget[]; refusals: TargetRefusal[] }> {
+  const read = await readTargetsCsv(source.path);
+  if (read.hash !== source.sha256) {
+    throw new TargetsMismatchError(`${source.path} here is not the file the campaign validated (its sha256 differs).`);
+  }
+  if (read.valid.length !== source.valid || read.refusals.length !== source.refused) {
+    throw new TargetsMismatchError(
+      `${source.path} reads as ${read.valid.length} valid and ${read.refusals.length} refused here, ` +
+        `but the campaign validated ${source.valid} valid and ${source.refused} refused.`,
+    );
+  }
+  return read;
+}
+
+interface Tracked {
+  state: TargetState;
+  attempt: number;
+  /** Asked for an inline list: the target itself. */
+  target?: ValidTarget;
+}
+
+/** Every valid target's state and attempt number (and, `withTargets`, the target), from the campaign in pages. */
+async function trackedTargets(handle: CampaignHandle, withTargets: boolean, pageSize = 1000): Promise<Tracked[]> {
+  const all: Tracked[] = [];
   for (let offset = 0; ; offset += pageSize) {
-    const page = await handle.query(campaignTargetsQuery, { offset, limit: pageSize });
+    const page = await handle.query(campaignTargetsQuery, {
+      offset,
+      limit: pageSize,
+      ...(withTargets ? { withTargets } : {}),
+    });
+    if (withTargets && page.states.length && page.targets?.length !== page.states.length) {
+      throw new TargetsMismatchError(
+        `the workers of ${handle.workflowId} do not return its inline targets: run workers of this version.`,
+      );
+    }
     [...page.states].forEach((code, i) => {
-      all.push({ state: stateOfCode[code] ?? 'pending', attempt: page.attempts[offset + i] ?? 1 });
+      const target = page.targets?.[i];
+      all.push({
+        state: targetStateOfCode[code] ?? 'pending',
+        attempt: page.attempts[offset + i] ?? 1,
+        ...(target ? { target } : {}),
+      });
     });
     if (page.states.length === 0 || offset + pageSize >= page.total) return all;
   }
@@ -172,7 +133,7 @@ export interface ReportRow {
   childWorkflowId?: string;
 }
 
-export interface CampaignReport {
+interface CampaignReport {
   campaignId: string;
   name: string;
   state: CampaignProgress['state'];
@@ -181,6 +142,7 @@ export interface CampaignReport {
   skippedByReason: Record<string, number>;
   failedByType: Record<string, number>;
   decisions: Decision[];
+  /** The CSV file's path, or `inline`. */
   source: string;
   targets: ReportRow[];
 }
@@ -199,15 +161,20 @@ export async function campaignReport(
 ): Promise<CampaignReport> {
   const handle: CampaignHandle = client.workflow.getHandle(workflowId);
   const { progress, closed } = await campaignProgress(handle);
-  const input = await campaignStartInput(client, workflowId);
-  const [targets, states] = await Promise.all([campaignTargets(input, progress.validation), targetStates(handle)]);
-  if (states.length !== targets.valid.length) {
+  const source = sourceOf(progress);
+  const [tracked, csv] = await Promise.all([
+    trackedTargets(handle, source.kind === 'inline'),
+    source.kind === 'csv' ? csvTargets(source) : undefined,
+  ]);
+  const valid = csv ? csv.valid : tracked.flatMap((t) => (t.target ? [t.target] : []));
+  const shownSource = source.kind === 'csv' ? source.path : 'inline';
+  if (tracked.length !== valid.length) {
     throw new TargetsMismatchError(
-      `the campaign tracks ${states.length} targets, but ${targets.source} has ${targets.valid.length} valid here.`,
+      `the campaign tracks ${tracked.length} targets, but ${shownSource} has ${valid.length} valid here.`,
     );
   }
-  const rows: ReportRow[] = targets.valid.map((vt, i) => {
-    const { state, attempt } = states[i]!;
+  const rows: ReportRow[] = valid.map((vt, i) => {
+    const { state, attempt } = tracked[i]!;
     return {
       ...(vt.line === undefined ? {} : { line: vt.line }),
       key: vt.key,
@@ -234,7 +201,7 @@ export async function campaignReport(
     skippedByReason: progress.skippedByReason,
     failedByType: progress.failedByType,
     decisions: progress.decisions,
-    source: targets.source,
+    source: shownSource,
     targets: rows,
   };
 }
@@ -247,11 +214,11 @@ async function callOutcome(client: Client, workflowId: string): Promise<Partial<
   } catch (error) {
     if (!(error instanceof WorkflowFailedError))
       return { failure: `unreadable: ${error instanceof Error ? error.message : String(error)}` };
-    const cause = error.cause;
-    const type = cause instanceof ApplicationFailure ? (cause.type ?? 'Unknown') : (cause?.name ?? 'Unknown');
-    const details =
-      cause instanceof ApplicationFailure ? (cause.details?.[0] as { callId?: unknown } | undefined) : undefined;
-    return { failure: type, ...(typeof details?.callId === 'string' ? { callId: details.callId } : {}) };
+    const { type, details } = failureOf(error);
+    // Not an ApplicationFailure (a termination, a timeout): the failure's class names it.
+    const named = type === 'Unknown' && !(error.cause instanceof ApplicationFailure) ? error.cause?.name : type;
+    const callId = (details[0] as { callId?: unknown } | undefined)?.callId;
+    return { failure: named ?? 'Unknown', ...(typeof callId === 'string' ? { callId } : {}) };
   }
 }
 

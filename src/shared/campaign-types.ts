@@ -1,8 +1,21 @@
+import { createsPerWindow } from '../agentphone/contract';
 import type { CallingWindow } from './calling-window';
 import type { Timing } from './timing';
 import type { CampaignTarget, TargetRefusal, TargetsInspection, ValidTarget } from './targets';
 
 export type { CallingWindow, CampaignTarget, TargetRefusal };
+
+/**
+ * A campaign's options when left out, and the bounds of those given: the campaign resolves them
+ * (src/workflows/campaign-settings.ts) and the CLI shows and checks the same ones.
+ */
+export const campaignOptions = {
+  maxConcurrentCalls: { default: 5, min: 1, max: 1000 },
+  callsPerMinute: { default: createsPerWindow, min: 1, max: 10_000 },
+  pilotCalls: { default: 0, min: 0, max: 10_000 },
+  historyLimit: { default: 10_000, min: 200, max: 40_000 },
+  approvalTimeout: { default: '24h', minMs: 1000, maxMs: 30 * 86_400_000 },
+} as const;
 
 /** The rule for a campaign's name, as the campaign and the CLI state it. */
 export const campaignNameRule = 'name must be 1–200 characters (no control characters)';

@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import { createsPerWindow, rateLimitWaitMs, rateWindowMs as contractWindowMs } from '../agentphone/contract';
+import { rateLimitWaitMs, rateWindowMs as contractWindowMs } from '../agentphone/contract';
 import { parseClock } from '../shared/calling-window';
 import { FailureType } from '../shared/failures';
 import { durationMs, resolveTiming } from '../shared/timing';
-import { campaignNameProblem, campaignNameRule, type CampaignInput } from '../shared/campaign-types';
+import { campaignNameProblem, campaignNameRule, type CampaignInput, campaignOptions } from '../shared/campaign-types';
 import { nameProblem } from '../shared/decisions';
 
 /** The campaign's options, checked and resolved once at the start of every run. */
@@ -34,7 +34,11 @@ export function resolveSettings(input: CampaignInput, { strict = true }: { stric
   const problems: string[] = [];
   const problem = (message: string) => problems.push(message);
   const stricter = (message: string) => strict && problems.push(message);
-  const int = (name: string, value: unknown, fallback: number, min: number, max: number): number => {
+  const int = (
+    name: string,
+    value: unknown,
+    { default: fallback, min, max }: { default: number; min: number; max: number },
+  ): number => {
     if (value === undefined) return fallback;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
       problem(`${name} must be a whole number from ${min} to ${max}`);
@@ -57,11 +61,12 @@ export function resolveSettings(input: CampaignInput, { strict = true }: { stric
   ) {
     stricter('targetsCsvPath must be a file path of at most 4,096 characters');
   }
-  const approvalTimeout = i.approval?.timeout ?? '24h';
+  const approvalTimeout = i.approval?.timeout ?? campaignOptions.approvalTimeout.default;
   const approvalTimeoutMs = durationMs(approvalTimeout);
   const approvalMessage = 'approval.timeout must be a duration from 1s to 30d, such as 24h';
-  if (approvalTimeoutMs === undefined || approvalTimeoutMs < 1000) problem(approvalMessage);
-  else if (approvalTimeoutMs > 30 * 86_400_000) stricter(approvalMessage);
+  if (approvalTimeoutMs === undefined || approvalTimeoutMs < campaignOptions.approvalTimeout.minMs)
+    problem(approvalMessage);
+  else if (approvalTimeoutMs > campaignOptions.approvalTimeout.maxMs) stricter(approvalMessage);
   const approvers = i.approval?.approvers;
   const approversMessage = 'approval.approvers must be a list of 1–100 names, each 1–100 visible characters';
   if (approvers !== undefined) {
@@ -101,8 +106,8 @@ export function resolveSettings(input: CampaignInput, { strict = true }: { stric
   if (i.timing?.rateMargin !== undefined && rateMarginMs === undefined) problem(rateMarginMessage);
   else if (rateMarginMs !== undefined && rateMarginMs > (rateWindowMs ?? contractWindowMs)) stricter(rateMarginMessage);
   const settings: Settings = {
-    maxConcurrentCalls: int('maxConcurrentCalls', i.maxConcurrentCalls, 5, 1, 1000),
-    callsPerMinute: int('callsPerMinute', i.callsPerMinute, createsPerWindow, 1, 10_000),
+    maxConcurrentCalls: int('maxConcurrentCalls', i.maxConcurrentCalls, campaignOptions.maxConcurrentCalls),
+    callsPerMinute: int('callsPerMinute', i.callsPerMinute, campaignOptions.callsPerMinute),
     rateWindowMs: rateWindowMs ?? contractWindowMs,
     // A child creates its call a moment after it starts, and that moment varies (a few hundred ms on a busy worker):
     // windows spaced wider by more than that variation keep the API's own count under the limit. 2% of a real
@@ -112,9 +117,9 @@ export function resolveSettings(input: CampaignInput, { strict = true }: { stric
     approvalTimeout,
     approvalTimeoutMs: approvalTimeoutMs ?? 86_400_000,
     ...(approvers ? { approvers } : {}),
-    pilotCalls: int('pilotCalls', i.pilotCalls, 0, 0, 10_000),
+    pilotCalls: int('pilotCalls', i.pilotCalls, campaignOptions.pilotCalls),
     share: shareOf(i.share),
-    historyLimit: int('historyLimit', i.historyLimit, 10_000, 200, 40_000),
+    historyLimit: int('historyLimit', i.historyLimit, campaignOptions.historyLimit),
     callEstimateMs: 60_000,
     ...(i.timing ? { timing: i.timing } : {}),
   };
