@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defaultBaseUrl } from './agentphone/client';
 import { createsPerWindow, rateWindowMs } from './agentphone/contract';
+import { EncryptionConfigError, type KeyRing, loadKeyRing } from './encryption/keys';
 import { durationMs } from './shared/timing';
 
 /** The task queue the worker polls and the starter targets, unless TEMPORAL_TASK_QUEUE says otherwise. */
@@ -67,6 +68,15 @@ export interface WorkerConfig {
   taskQueue: string;
   /** Upsert search attributes: detected (`undefined`), or forced where the server hides its list (Temporal Cloud). */
   searchAttributes?: boolean;
+  /** The payload encryption keys (AGENTPHONE_ENCRYPTION_KEYS or _KEY_FILE): absent, payloads stay plain. */
+  encryption?: KeyRing;
+}
+
+/** What a client of the package's workflows (the CLI, a backend) reads from its environment. */
+export interface ClientConfig {
+  taskQueue: string;
+  /** The same keys as the workers': a client encrypts what it sends and decrypts what it reads. */
+  encryption?: KeyRing;
 }
 
 export class ConfigError extends Error {
@@ -80,7 +90,10 @@ export class ConfigError extends Error {
 /** Parses the worker's environment once, reporting every problem together. The key's value never appears. */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const parsed = workerEnvSchema.safeParse(blankToUndefined(env));
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map(describeIssue));
+  const keys = keyRingOf(env);
+  if (!parsed.success || keys.problems) {
+    throw new ConfigError([...(parsed.error?.issues.map(describeIssue) ?? []), ...(keys.problems ?? [])]);
+  }
   const { AGENTPHONE_API_KEY, AGENTPHONE_BASE_URL, AGENTPHONE_HTTP_TIMEOUT_MS, TEMPORAL_TASK_QUEUE } = parsed.data;
   const searchAttributes = { auto: undefined, on: true, off: false }[parsed.data.AGENTPHONE_SEARCH_ATTRIBUTES];
   return {
@@ -91,13 +104,28 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     warnings: baseUrlWarnings(AGENTPHONE_BASE_URL),
     taskQueue: TEMPORAL_TASK_QUEUE,
     ...(searchAttributes === undefined ? {} : { searchAttributes }),
+    ...(keys.ring ? { encryption: keys.ring } : {}),
   };
 }
 
-export function loadClientConfig(env: NodeJS.ProcessEnv = process.env): { taskQueue: string } {
+export function loadClientConfig(env: NodeJS.ProcessEnv = process.env): ClientConfig {
   const parsed = clientEnvSchema.safeParse(blankToUndefined(env));
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map(describeIssue));
-  return { taskQueue: parsed.data.TEMPORAL_TASK_QUEUE };
+  const keys = keyRingOf(env);
+  if (!parsed.success || keys.problems) {
+    throw new ConfigError([...(parsed.error?.issues.map(describeIssue) ?? []), ...(keys.problems ?? [])]);
+  }
+  return { taskQueue: parsed.data.TEMPORAL_TASK_QUEUE, ...(keys.ring ? { encryption: keys.ring } : {}) };
+}
+
+/** The key ring, or its problems (reported with the rest of the configuration's). */
+function keyRingOf(env: NodeJS.ProcessEnv): { ring?: KeyRing; problems?: string[] } {
+  try {
+    const ring = loadKeyRing(env);
+    return ring ? { ring } : {};
+  } catch (error) {
+    if (error instanceof EncryptionConfigError) return { problems: error.problems };
+    throw error;
+  }
 }
 
 const defaultRateLimit = { count: createsPerWindow, windowMs: rateWindowMs };

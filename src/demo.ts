@@ -1,9 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
 import { createAgentPhoneClient, defaultBaseUrl } from './agentphone';
 import { callFailureOf, placeCall } from './calls';
-import { loadWorkerConfig } from './config';
+import { loadClientConfig, loadWorkerConfig } from './config';
+import { dataConverterFor } from './encryption/codec';
+import { type CodecServer, startCodecServer } from './encryption/codec-server';
+import { generateKey, keysEnvVar, loadKeyRing } from './encryption/keys';
+import { maskPhoneNumber } from './calls';
 import { findTemporalBinary } from './dev/temporal-binaries';
 import { nextStep } from './shared/failures';
 import { searchAttributeKeys } from './shared/search-attributes';
@@ -33,12 +38,37 @@ async function demo(opts: DemoOptions): Promise<number> {
     if (!opts.to) throw new Error('--live needs --to <E.164 number>: the number that will really be called.');
     target = opts.to;
     agentPhone = createAgentPhoneClient(config.agentPhone);
-    console.log(`LIVE: this places a real phone call to ${target} through ${config.agentPhone.baseUrl}.`);
+    console.log(
+      `LIVE: this places a real phone call to ${maskPhoneNumber(target)} through ${config.agentPhone.baseUrl}.`,
+    );
   } else {
     sim = await startSimulator({ progress: 'time', credits: 5 });
     target = opts.to ?? magicNumbers.achieved;
     agentPhone = createAgentPhoneClient({ apiKey: sim.apiKey, baseUrl: sim.baseUrl });
     console.log(`AgentPhone simulator on ${sim.baseUrl} (no real call is placed; the real API is ${defaultBaseUrl})`);
+  }
+
+  // Payloads are encrypted as in production: with the configured keys, else a throwaway key of this run's only.
+  const configured = loadClientConfig().encryption;
+  const ring = configured ?? loadKeyRing({ [keysEnvVar]: generateKey() })!;
+  console.log(
+    configured
+      ? `Payloads encrypted with key "${ring.current.id}" (${keysEnvVar}).`
+      : `Payloads encrypted with a throwaway key "${ring.current.id}", made for this run and kept nowhere: ` +
+          `set ${keysEnvVar} to keep one (README, Encryption).`,
+  );
+  const uiUrl = `http://localhost:${uiPort}`;
+  // With --keep, the Web UI reads the call through a codec server on this machine (the token is in its endpoint).
+  let codec: { server: CodecServer; endpoint: string } | undefined;
+  if (opts.keep) {
+    const token = randomBytes(24).toString('base64url');
+    const server = await startCodecServer({
+      ring,
+      token,
+      port: 0,
+      allowedOrigins: [uiUrl, `http://127.0.0.1:${uiPort}`],
+    });
+    codec = { server, endpoint: `${server.url}/t/${token}` };
   }
 
   console.log('Starting a Temporal dev server …');
@@ -48,18 +78,21 @@ async function demo(opts: DemoOptions): Promise<number> {
       ui: true,
       uiPort,
       searchAttributes: searchAttributeKeys,
+      ...(codec ? { extraArgs: ['--ui-codec-endpoint', codec.endpoint] } : {}),
     },
+    client: { dataConverter: dataConverterFor(ring) },
   });
-  const uiUrl = `http://localhost:${uiPort}`;
   const taskQueue = 'agentphone-demo';
-  const worker = await createCallWorker({ connection: env.nativeConnection, taskQueue, agentPhone });
+  const worker = await createCallWorker({ connection: env.nativeConnection, taskQueue, agentPhone, encryption: ring });
   const running = worker.run();
   console.log(`Temporal Web UI: ${uiUrl}\n`);
 
   let code = 0;
   const workflowId = `call-demo-${Date.now()}`;
   try {
-    console.log(`Calling ${target} (workflow ${workflowId}) with the contract's timings: a status read every 10 s …`);
+    console.log(
+      `Calling ${maskPhoneNumber(target)} (workflow ${workflowId}) with the contract's timings: a status read every 10 s …`,
+    );
     const result = await placeCall(
       env.client,
       { toPhoneNumber: target, objective: opts.objective, businessName: 'Demo Bistro', website: 'https://example.com' },
@@ -72,7 +105,10 @@ async function demo(opts: DemoOptions): Promise<number> {
     console.log(`\nCall ${result.callId} completed: ${result.outcome} (${result.durationSeconds ?? '?'} s)`);
     console.log(`Summary:    ${result.summary ?? '(none)'}`);
     console.log(`Recording:  ${result.recordingUrl ?? '(none)'}`);
-    console.log(`Transcript:\n${(result.transcript ?? '(none)').replace(/^/gm, '  ')}`);
+    // The transcript is the called person's words: it stays in the (encrypted) result, read in the Web UI.
+    console.log(
+      `Transcript: ${result.transcript ? `${result.transcript.split('\n').length} lines, in the result` : '(none)'}`,
+    );
   } catch (error) {
     const failure = callFailureOf(error);
     if (!failure) throw error;
@@ -82,12 +118,13 @@ async function demo(opts: DemoOptions): Promise<number> {
   console.log(`\nSee it in the Web UI: ${uiUrl}/namespaces/default/workflows/${workflowId}`);
 
   if (opts.keep) {
-    console.log('--keep: the server, the UI and the worker stay up. Press Ctrl-C to stop.');
+    console.log('--keep: the server, the UI, the codec server and the worker stay up. Press Ctrl-C to stop.');
     await new Promise<void>((resolve) => process.once('SIGINT', resolve));
   }
   worker.shutdown();
   await running;
   await env.teardown();
+  await codec?.server.close();
   await sim?.close();
   return code;
 }

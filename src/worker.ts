@@ -9,10 +9,14 @@ import { type AgentPhoneClient, createAgentPhoneClient } from './agentphone';
 import type { IdempotencyTrust } from './activities';
 import { createsPerWindow, rateWindowMs } from './agentphone/contract';
 import { ConfigError, defaultGateTaskQueue, loadWorkerConfig } from './config';
+import { dataConverterFor } from './encryption/codec';
+import type { KeyRing } from './encryption/keys';
 import { missingSearchAttributes, setupCommand } from './temporal-setup';
 
 /** Written by `npm run build` (scripts/bundle-workflows.ts): the production worker never bundles at start-up. */
 export const workflowBundlePath = join(__dirname, 'workflow-bundle.js');
+/** The same workflows with the failure converter that puts failure messages in (encrypted) payloads. */
+export const encryptedWorkflowBundlePath = join(__dirname, 'workflow-bundle-encrypted.js');
 
 export interface CallWorkerOptions {
   connection: NativeConnection;
@@ -34,6 +38,11 @@ export interface CallWorkerOptions {
    * @default { taskQueue: 'agentphone-dial-gate' }
    */
   gate?: { taskQueue?: string; keyFingerprint?: string } | false;
+  /**
+   * Payload encryption keys (AGENTPHONE_ENCRYPTION_KEYS): every payload the workers write is encrypted with the
+   * newest, failure messages included; payloads under any of them are read. Clients need the same keys.
+   */
+  encryption?: KeyRing;
 }
 
 /** The workers of one process: the calls' own, and the one that runs the key's dial gate on its task queue. */
@@ -58,11 +67,13 @@ export async function createCallWorker(options: CallWorkerOptions): Promise<Call
       );
     }
   }
+  const dataConverter = dataConverterFor(options.encryption);
+  const bundlePath = options.encryption ? encryptedWorkflowBundlePath : workflowBundlePath;
   const workflowSource: Partial<WorkerOptions> =
     worker?.workflowsPath || worker?.workflowBundle
       ? {}
-      : existsSync(workflowBundlePath)
-        ? { workflowBundle: { codePath: workflowBundlePath } }
+      : existsSync(bundlePath)
+        ? { workflowBundle: { codePath: bundlePath } }
         : { workflowsPath: require.resolve('./workflows') };
   const rateLimit = options.rateLimit ?? { count: createsPerWindow, windowMs: rateWindowMs };
   const gateQueue = options.gate === false ? undefined : (options.gate?.taskQueue ?? defaultGateTaskQueue);
@@ -79,6 +90,7 @@ export async function createCallWorker(options: CallWorkerOptions): Promise<Call
     connection,
     namespace,
     taskQueue,
+    dataConverter,
     activities: createActivities({
       client: agentPhone,
       searchAttributes,
@@ -98,6 +110,9 @@ export async function createCallWorker(options: CallWorkerOptions): Promise<Call
           connection,
           namespace,
           taskQueue: gateQueue,
+          // The gate's messages hold no personal data, but they come from clients that encrypt everything.
+          dataConverter,
+          ...(worker?.dataConverter ? { dataConverter: worker.dataConverter } : {}),
           activities: createDialGateActivities(),
           ...workflowSource,
           ...(worker?.workflowBundle ? { workflowBundle: worker.workflowBundle } : {}),
@@ -149,10 +164,14 @@ async function main(): Promise<void> {
       rateLimit: config.rateLimit,
       idempotency: config.idempotency,
       gate: { taskQueue: config.gateTaskQueue },
+      ...(config.encryption ? { encryption: config.encryption } : {}),
     });
     for (const warning of config.warnings) console.warn(`agentphone worker: warning: ${warning}`);
     console.log(
-      `agentphone worker: task queue "${config.taskQueue}", namespace "${namespace ?? 'default'}", API ${config.agentPhone.baseUrl}`,
+      `agentphone worker: task queue "${config.taskQueue}", namespace "${namespace ?? 'default'}", API ${config.agentPhone.baseUrl}, ` +
+        (config.encryption
+          ? `payloads encrypted with key "${config.encryption.current.id}"`
+          : 'payloads not encrypted'),
     );
     // Worker.run() resolves after SIGINT/SIGTERM once in-flight tasks have drained.
     await worker.run();
