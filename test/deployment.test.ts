@@ -105,10 +105,32 @@ describe('docker-compose.yml', () => {
     expect(validate({ services: { a: { image: 'x:1.0', healthcheck: { interval: 'often' } } } })).toBe(false);
   });
 
-  it('has the whole stack: postgres, schema job, server, init job, Web UI, simulator, worker', () => {
+  it('has the whole stack: postgres, schema job, server, init job, Web UI, codec server, simulator, worker', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ['postgresql', 'simulator', 'temporal', 'temporal-admin-tools', 'temporal-init', 'temporal-ui', 'worker'].sort(),
+      [
+        'postgresql',
+        'simulator',
+        'temporal',
+        'temporal-admin-tools',
+        'temporal-init',
+        'temporal-ui',
+        'codec-server',
+        'worker',
+      ].sort(),
     );
+  });
+
+  it('encrypts: the worker and the codec server hold the same keys, and the Web UI reads through the codec server', () => {
+    const keys = service('worker').environment?.AGENTPHONE_ENCRYPTION_KEYS;
+    expect(keys).toMatch(/^\$\{AGENTPHONE_ENCRYPTION_KEYS:\?/);
+    expect(service('codec-server').environment?.AGENTPHONE_ENCRYPTION_KEYS).toBe(keys);
+    expect(words(service('codec-server').command)).toEqual(['npm', 'run', 'codec-server']);
+    expect(JSON.parse(read('package.json')).scripts['codec-server']).toBe('node lib/encryption/codec-server-cli.js');
+    const endpoint = String(service('temporal-ui').environment?.TEMPORAL_CODEC_ENDPOINT);
+    expect(endpoint).toMatch(/^http:\/\/localhost:8888\/t\/\$\{AGENTPHONE_CODEC_TOKEN:\?/);
+    expect(service('codec-server').ports).toContain('127.0.0.1:8888:8888');
+    const origins = String(service('codec-server').environment?.AGENTPHONE_CODEC_ORIGINS).split(',');
+    expect(origins).toContain('http://localhost:8080');
   });
 
   it('pins every image to a version tag, never latest', () => {

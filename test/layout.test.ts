@@ -56,7 +56,7 @@ const rules: readonly Rule[] = [
   },
   {
     id: 'lower-layers-import-nothing-above',
-    from: ['src/shared/', 'src/guardrails/', 'src/agentphone/', 'src/domain/'],
+    from: ['src/shared/', 'src/guardrails/', 'src/agentphone/', 'src/domain/', 'src/encryption/'],
     mayNotImport: 'src/workflows/, src/activities/, src/cli/, top-level src/*.ts',
     why: 'they sit below the workflows, activities and clients that use them',
     breaks: (i) => i.local && (isIn(i.target, ['src/workflows/', 'src/activities/', 'src/cli/']) || topLevel(i.target)),
@@ -67,6 +67,13 @@ const rules: readonly Rule[] = [
     mayNotImport: '@temporalio/*',
     why: 'the HTTP client knows the API contract and nothing of Temporal',
     breaks: (i) => !i.local && i.specifier.startsWith('@temporalio/'),
+  },
+  {
+    id: 'failure-converter-for-the-bundle',
+    from: ['src/encryption/failure-converter.ts'],
+    mayNotImport: 'anything but @temporalio/common',
+    why: 'it is bundled into the workflow code of encrypting workers (lib/workflow-bundle-encrypted.js)',
+    breaks: (i) => i.specifier !== '@temporalio/common',
   },
   {
     id: 'contract-is-a-leaf',
@@ -288,6 +295,11 @@ describe('the layout', () => {
           "import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';",
         ].join('\n'),
         'src/calls.ts': "import { placeCallWorkflow } from './workflows';",
+        'src/encryption/failure-converter.ts': [
+          "import { DefaultFailureConverter } from '@temporalio/common';",
+          "import { keysEnvVar } from './keys';",
+        ].join('\n'),
+        'src/encryption/keys.ts': '',
         'src/config.ts': '',
         'src/workflows/index.ts': '',
         'src/activities/campaign.ts': '',
@@ -306,6 +318,7 @@ describe('the layout', () => {
       'src/agentphone/client.ts → @temporalio/activity [http-client-without-temporal]',
       'src/agentphone/contract.ts → ./statuses [contract-is-a-leaf]',
       'src/cli/report.ts → @temporalio/common/lib/internal-non-workflow [no-sdk-internals]',
+      'src/encryption/failure-converter.ts → ./keys [failure-converter-for-the-bundle]',
     ]);
     expect(new Set(found.map((v) => v.rule.id))).toEqual(new Set(rules.map((r) => r.id)));
   });
