@@ -53,3 +53,6 @@ export { checkCallRequest, checkPhoneNumber } from './guardrails';
 export { loadWorkerConfig, ConfigError, defaultTaskQueue } from './config';
 export { registerSearchAttributes, missingSearchAttributes } from './temporal-setup';
 export { readTargetsCsv, validateTargets, parseTargetsCsv, TargetsFileError } from './domain/targets';
+export { dataConverterFor, EncryptionCodec, PayloadDecryptionError } from './encryption/codec';
+export { loadKeyRing, generateKey, EncryptionConfigError, type KeyRing } from './encryption/keys';
+export { startCodecServer, type CodecServerOptions } from './encryption/codec-server';
