@@ -35,6 +35,7 @@ interface Service {
   depends_on?: Record<string, { condition: string }> | string[];
   healthcheck?: Healthcheck;
   volumes?: string[];
+  ports?: string[];
   restart?: string;
 }
 interface Compose {
