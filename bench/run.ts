@@ -1,14 +1,15 @@
 /**
- * `npm run bench`: all five benchmarks in one run (about 15 minutes on 2 cores), every figure printed, then
+ * `npm run bench`: all six benchmarks in one run (about 18 minutes on 2 cores), every figure printed, then
  * docs/benchmarks.md and docs/benchmarks-creates.svg rewritten from them.
  *
- *   npx tsx bench/run.ts [--only cost,latency,campaign,capacity,shared] [--no-write]
+ *   npx tsx bench/run.ts [--only cost,latency,campaign,capacity,shared,targets] [--no-write]
  *   npx tsx bench/run.ts --render /tmp/agentphone-bench-<time>.json   (the document again from a run's raw figures)
  *
  * Sizes can be changed for a quick look (the document is then still written, with the sizes used):
  * BENCH_CAMPAIGN_TARGETS (1000), BENCH_CAMPAIGN_REPEATS (3), BENCH_SEQUENTIAL_TARGETS (150),
  * BENCH_CAMPAIGN_BUDGET seconds (480), BENCH_CAPACITY_BUDGET seconds (270), BENCH_LATENCY_CALLS (60),
- * BENCH_SHARED_TARGETS per campaign (200), BENCH_SHARED_SINGLE_EVERY ms (1000), BENCH_SHARED_CONCURRENCY (5).
+ * BENCH_SHARED_TARGETS per campaign (200), BENCH_SHARED_SINGLE_EVERY ms (1000), BENCH_SHARED_CONCURRENCY (5),
+ * BENCH_TARGETS_ROWS (100000), BENCH_TARGETS_BEFORE_PAGES (10).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -20,13 +21,14 @@ import { type CapacityResult, defaultCapacityOptions, runCapacityBench } from '.
 import { type CostResult, runCostBench } from './cost';
 import { type LatencyResult, runLatencyBench } from './latency';
 import { defaultSharedKeyOptions, runSharedKeyBench, type SharedKeyResult } from './shared-key';
+import { defaultTargetsOptions, describeTargets, runTargetsBench, type TargetsBenchResult } from './targets';
 import { createsChartSpec, renderSvg } from './helpers/chart';
 import { loadAverage, machineInfo } from './helpers/machine';
 import { minuteScale } from './helpers/scale';
 import { quietRuntime, root } from './helpers/temporal';
 import { type BenchReport, headline, renderReport } from './report';
 
-const sections = ['cost', 'latency', 'campaign', 'capacity', 'shared'] as const;
+const sections = ['cost', 'latency', 'campaign', 'capacity', 'shared', 'targets'] as const;
 type Section = (typeof sections)[number];
 
 const env = (name: string, fallback: number) => {
@@ -135,8 +137,22 @@ async function main(): Promise<number> {
       }),
   );
 
+  const targets: TargetsBenchResult | undefined = await section(
+    'targets',
+    '6. A 100,000-row CSV list at the worker: validating it and paging through it, with the cache and before it',
+    async () => {
+      const result = await runTargetsBench({
+        rows: env('BENCH_TARGETS_ROWS', defaultTargetsOptions.rows),
+        beforePages: env('BENCH_TARGETS_BEFORE_PAGES', defaultTargetsOptions.beforePages),
+      });
+      describeTargets(result).forEach((line) => console.log(`  ${line}`));
+      return result;
+    },
+  );
+
   Object.assign(report, {
     ...(shared ? { shared } : {}),
+    ...(targets ? { targets } : {}),
     ...(cost ? { cost } : {}),
     ...(latency ? { latency } : {}),
     ...(campaign ? { campaign } : {}),

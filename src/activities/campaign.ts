@@ -5,13 +5,13 @@ import { type CallingWindow, windowStatus, type WindowStatus } from '../shared/c
 import {
   inlineRows,
   isTimeZone,
-  readTargetsCsv,
   summarize,
   TargetsFileError,
+  ValidatedTargetsCache,
   validateTargets,
 } from '../domain/targets';
 import { createsPerWindow, rateWindowMs } from '../agentphone/contract';
-import { FailureType } from '../shared/failures';
+import { failureOf, FailureType } from '../shared/failures';
 import type { CallResult } from '../shared/call-types';
 import { type TargetsInspection, type ValidTarget } from '../shared/targets';
 
@@ -50,6 +50,8 @@ export function createCampaignActivities({
 }: { searchAttributes?: boolean; rateLimit?: RateCeiling; gate?: unknown } = {}) {
   /** Whether the calls of a campaign pass the key's dial gate: recorded with the validation, like the targets. */
   const gated = gate !== undefined;
+  /** The valid targets of the files this worker pages through: each is parsed once per worker, not once a page. */
+  const targets = new ValidatedTargetsCache();
   return {
     /**
      * Reads and validates every target once, before approval. Large lists stay out of history: only counts and the
@@ -73,7 +75,7 @@ export function createCampaignActivities({
       }
       try {
         if (source.targetsCsvPath !== undefined) {
-          const { hash, valid, refusals, rows } = await readTargetsCsv(source.targetsCsvPath);
+          const { hash, valid, refusals, rows } = await targets.inspect(source.targetsCsvPath);
           return {
             ok: true,
             inspection: summarize(hash, rows, valid.length, refusals, refusalsKept),
@@ -91,16 +93,19 @@ export function createCampaignActivities({
       }
     },
 
-    /** Valid targets [from, from + count) of the approved file; fails if the file changed since it was inspected. */
+    /**
+     * Valid targets [from, from + count) of the approved file; fails if the file changed since it was inspected. The
+     * worker keeps the file's targets after its first read, and each page proves the file unchanged before it is cut.
+     */
     async loadCampaignTargets(page: {
       targetsCsvPath: string;
       sourceHash: string;
       from: number;
       count: number;
     }): Promise<ValidTarget[]> {
-      let parsed;
+      let valid;
       try {
-        parsed = await readTargetsCsv(page.targetsCsvPath, { sourceHash: page.sourceHash });
+        valid = await targets.approved(page.targetsCsvPath, page.sourceHash);
       } catch (error) {
         if (error instanceof TargetsFileError) {
           throw ApplicationFailure.create({
@@ -111,7 +116,7 @@ export function createCampaignActivities({
         }
         throw error;
       }
-      return parsed.valid.slice(page.from, page.from + page.count);
+      return valid.slice(page.from, page.from + page.count);
     },
 
     /** The calling window's status in each zone. In an activity, so that tz database updates never alter replay. */
@@ -142,8 +147,8 @@ export function createCampaignActivities({
         return { result: (await handle.result()) as CallResult };
       } catch (error) {
         if (error instanceof WorkflowFailedError) {
-          const cause = error.cause as ApplicationFailure | undefined;
-          return { failureType: cause?.type ?? 'Unknown', message: cause?.message ?? error.message };
+          const { type, message } = failureOf(error);
+          return { failureType: type, message };
         }
         log.warn('could not read an existing call workflow', { workflowId, attempt: activityInfo().attempt });
         throw error;

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { constants, type Stats } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { type BigIntStats, constants, type Stats } from 'node:fs';
 import { type FileHandle, open, realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -22,7 +22,7 @@ export class TargetsFileError extends Error {
   }
 }
 
-export const csvColumns = {
+const csvColumns = {
   toPhoneNumber: ['to_phone_number', 'phone', 'phone_number'],
   objective: ['objective'],
   businessName: ['business_name'],
@@ -50,9 +50,17 @@ const fieldOfColumn = new Map<string, Field>(
   Object.entries(csvColumns).flatMap(([field, names]) => names.map((name) => [name, field as Field] as const)),
 );
 
-export interface ReadTargetsOptions {
+interface ReadTargetsOptions {
   /** The sha256 the file had when it was approved: if it reads otherwise now, it is refused as changed. */
   sourceHash?: string;
+}
+
+/** A targets file read and validated: its sha256, its valid targets, its refusals and how many rows it has. */
+interface TargetsRead {
+  hash: string;
+  valid: ValidTarget[];
+  refusals: TargetRefusal[];
+  rows: number;
 }
 
 /**
@@ -61,27 +69,21 @@ export interface ReadTargetsOptions {
  * /proc, /sys or /dev are refused at once. Throws {@link TargetsFileError} when the file itself is unusable; its
  * message names the path or the line, never the file's content.
  */
-export async function readTargetsCsv(
+export async function readTargetsCsv(path: string, options: ReadTargetsOptions = {}): Promise<TargetsRead> {
+  const { hash, valid, refusals, rows } = await readTargetsFile(path, options);
+  return { hash, valid, refusals, rows };
+}
+
+/** {@link readTargetsCsv}, with the identity of the file it read. */
+async function readTargetsFile(
   path: string,
   { sourceHash }: ReadTargetsOptions = {},
-): Promise<{ hash: string; valid: ValidTarget[]; refusals: TargetRefusal[]; rows: number }> {
+): Promise<TargetsRead & { identity: FileIdentity }> {
   const shown = shownPath(path);
-  const file = await openTargetsFile(path, shown);
+  const { file, identity } = await openTargetsFile(path, shown);
   try {
     const hash = createHash('sha256');
-    const buffer = Buffer.allocUnsafe(chunkBytes);
-    let read = 0;
-    // At most one byte past the limit is read: enough to know the file is too big, whatever its size said.
-    const readOne = async (): Promise<Buffer | undefined> => {
-      const wanted = Math.min(buffer.length, maxTargetsFileBytes + 1 - read);
-      const { bytesRead } = await file.read(buffer, 0, wanted, null);
-      if (bytesRead === 0) return undefined;
-      read += bytesRead;
-      if (read > maxTargetsFileBytes) throw tooLarge(shown);
-      const chunk = buffer.subarray(0, bytesRead);
-      hash.update(chunk);
-      return chunk;
-    };
+    const readOne = chunkReader(file, shown, hash);
     // One read at a time, in order, even while the parser's stream winds down after an error: the hash needs them so.
     let reads: Promise<unknown> = Promise.resolve();
     const nextChunk = (): Promise<Buffer | undefined> => {
@@ -101,17 +103,60 @@ export async function readTargetsCsv(
     }
     const digest = hash.digest('hex');
     if (sourceHash !== undefined && digest !== sourceHash) throw changed(shown);
-    return { hash: digest, ...validateTargets(rows) };
+    return { hash: digest, ...validateTargets(rows), identity };
   } finally {
     await file.close();
   }
 }
 
 /**
+ * Proves by its hash alone, without parsing it, that the file at `path` still holds the bytes of `sourceHash`. Fails
+ * as {@link readTargetsCsv} does with that hash: the same refusals of what the path is, and "changed" for any other
+ * bytes (a file that grew past the limit included).
+ */
+async function verifyTargetsFile(path: string, sourceHash: string): Promise<FileIdentity> {
+  const shown = shownPath(path);
+  const { file, identity } = await openTargetsFile(path, shown);
+  try {
+    const hash = createHash('sha256');
+    const readOne = chunkReader(file, shown, hash);
+    try {
+      while (await readOne());
+    } catch (error) {
+      if (error instanceof TargetsFileError) throw changed(shown);
+      throw error;
+    }
+    if (hash.digest('hex') !== sourceHash) throw changed(shown);
+    return identity;
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Reads `file` from where it is, a chunk at a time, into `hash`. At most one byte past the limit is read: enough to
+ * know the file is too big, whatever its size said. A chunk is valid until the next read.
+ */
+function chunkReader(file: FileHandle, shown: string, hash: Hash): () => Promise<Buffer | undefined> {
+  const buffer = Buffer.allocUnsafe(chunkBytes);
+  let read = 0;
+  return async () => {
+    const wanted = Math.min(buffer.length, maxTargetsFileBytes + 1 - read);
+    const { bytesRead } = await file.read(buffer, 0, wanted, null);
+    if (bytesRead === 0) return undefined;
+    read += bytesRead;
+    if (read > maxTargetsFileBytes) throw tooLarge(shown);
+    const chunk = buffer.subarray(0, bytesRead);
+    hash.update(chunk);
+    return chunk;
+  };
+}
+
+/**
  * Opens first and checks the open descriptor (no race between a check and the open). O_NONBLOCK keeps the open of
  * a FIFO from waiting for a writer; it changes nothing for a regular file.
  */
-async function openTargetsFile(path: string, shown: string): Promise<FileHandle> {
+async function openTargetsFile(path: string, shown: string): Promise<{ file: FileHandle; identity: FileIdentity }> {
   const absolute = resolve(path);
   refuseKernelPath(shown, absolute);
   let real: string;
@@ -135,16 +180,131 @@ async function openTargetsFile(path: string, shown: string): Promise<FileHandle>
     throw cannotOpen(shown, error);
   }
   try {
-    const opened = await file.stat();
+    const opened = await file.stat({ bigint: true });
     if (!opened.isFile()) {
       throw new TargetsFileError(`${shown} is not a regular file (${kindOf(opened)}): pass a CSV file.`);
     }
-    if (opened.size > maxTargetsFileBytes) throw tooLarge(shown, opened.size);
-    return file;
+    if (Number(opened.size) > maxTargetsFileBytes) throw tooLarge(shown, Number(opened.size));
+    return { file, identity: identityOf(opened) };
   } catch (error) {
     await file.close();
     throw error;
   }
+}
+
+/** What tells a file's bytes apart without reading them: its device, inode, size and times (in ns). */
+interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+function identityOf({ dev, ino, size, mtimeNs, ctimeNs }: BigIntStats): FileIdentity {
+  return { dev, ino, size, mtimeNs, ctimeNs };
+}
+
+function sameIdentity(a: FileIdentity | undefined, b: FileIdentity): boolean {
+  return (
+    a !== undefined &&
+    a.dev === b.dev &&
+    a.ino === b.ino &&
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs
+  );
+}
+
+/** The identity of what `path` leads to now, or undefined if it cannot be read (the full check then says why). */
+async function identityAt(path: string): Promise<FileIdentity | undefined> {
+  return stat(resolve(path), { bigint: true }).then(identityOf, () => undefined);
+}
+
+/**
+ * A file's times are only as fine as its file system keeps them: a clock tick on ext4 or tmpfs, 2 s on FAT. Until its
+ * last change is older than its read by this much, a write in the same tick could have left its identity as it was.
+ */
+const timestampGranularityMs = 2_000;
+
+interface CachedTargets {
+  valid: ValidTarget[];
+  /** The path the bytes were last proven at, and the identity they had there. */
+  path: string;
+  identity: FileIdentity;
+  /** Whether the identity alone proves the bytes: the file had not changed for a while when it was read. */
+  settled: boolean;
+}
+
+/**
+ * The valid targets of the files one worker pages through, by the sha256 the campaign approved: a list is parsed and
+ * validated once per worker, not at every page (500 times for 100,000 rows, seconds each). A 100,000-row entry keeps
+ * about 28 MiB of heap (290 bytes a target, measured by bench/targets.ts), so only the `maxFiles` used last are kept.
+ *
+ * A page must still prove that it comes from the approved bytes. The first read on this worker is the full read with
+ * the approved hash that every page used to make. After it, the file's identity (device, inode, size, mtime, ctime)
+ * stands for its bytes: a stat instead of a pass. Every write changes ctime, which user code cannot set back, but only
+ * as finely as the file system keeps time; so an identity taken less than 2 s after the file's last change proves
+ * nothing yet (git's "racily clean" files), and neither does one that differs (a copy, a touch, a chmod). Then the
+ * page hashes the file again, a read without a parse, and bytes that no longer hash to the approved sha256 fail
+ * exactly as the full read fails. This trusts the file's times to come from this machine's clock: on a network file
+ * system whose server runs more than 2 s behind, a same-size rewrite within one of its ticks could pass.
+ */
+export class ValidatedTargetsCache {
+  private readonly entries = new Map<string, CachedTargets>();
+
+  /** @param maxFiles how many files' targets are kept, the least recently used dropped first. */
+  constructor(private readonly maxFiles = 2) {}
+
+  /** Reads and validates the file as {@link readTargetsCsv} does, and keeps its valid targets for its pages. */
+  async inspect(path: string): Promise<TargetsRead> {
+    const readAt = Date.now();
+    const { identity, ...read } = await readTargetsFile(path);
+    this.keep(read.hash, { valid: read.valid, path, identity, settled: settled(identity, readAt) });
+    return read;
+  }
+
+  /**
+   * The valid targets of the file at `path`, which must hold the bytes of `sourceHash`: throws the TargetsFileError
+   * that {@link readTargetsCsv} throws with that hash.
+   */
+  async approved(path: string, sourceHash: string): Promise<readonly ValidTarget[]> {
+    const entry = this.entries.get(sourceHash);
+    const readAt = Date.now();
+    if (entry === undefined) {
+      const { identity, valid } = await readTargetsFile(path, { sourceHash });
+      this.keep(sourceHash, { valid, path, identity, settled: settled(identity, readAt) });
+      return valid;
+    }
+    this.keep(sourceHash, entry);
+    if (entry.settled && entry.path === path && sameIdentity(await identityAt(path), entry.identity))
+      return entry.valid;
+    try {
+      entry.identity = await verifyTargetsFile(path, sourceHash);
+    } catch (error) {
+      this.entries.delete(sourceHash);
+      throw error;
+    }
+    entry.path = path;
+    entry.settled = settled(entry.identity, readAt);
+    return entry.valid;
+  }
+
+  /** Makes `hash` the most recently used entry, and drops the oldest beyond `maxFiles`. */
+  private keep(hash: string, entry: CachedTargets): void {
+    this.entries.delete(hash);
+    this.entries.set(hash, entry);
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= this.maxFiles) break;
+      this.entries.delete(oldest);
+    }
+  }
+}
+
+/** Whether the file had not changed for longer than the timestamp granularity when its read began at `readAt`. */
+function settled({ mtimeNs, ctimeNs }: FileIdentity, readAt: number): boolean {
+  const before = BigInt(readAt - timestampGranularityMs) * 1_000_000n;
+  return mtimeNs < before && ctimeNs < before;
 }
 
 function refuseKernelPath(shown: string, absolute: string): void {
@@ -156,7 +316,7 @@ function refuseKernelPath(shown: string, absolute: string): void {
   );
 }
 
-function kindOf(stat: Stats): string {
+function kindOf(stat: Stats | BigIntStats): string {
   if (stat.isDirectory()) return 'a directory';
   if (stat.isFIFO()) return 'a FIFO';
   if (stat.isSocket()) return 'a socket';

@@ -26,7 +26,8 @@ import { CampaignMachine, type Dial } from './campaign-machine';
 import { placeCallWorkflow } from './place-call';
 
 const { inspectCampaignTargets, loadCampaignTargets } = proxyActivities<CampaignActivities>({
-  // A 100,000-row file is parsed and checked in about a second; the margin is for slow disks.
+  // A 100,000-row file is parsed and checked in 10–15 s on a busy 2-core machine (docs/benchmarks.md, 6); pages
+  // after the first come from the worker's cache. The margin is for slow disks.
   startToCloseTimeout: '2m',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: [FailureType.InvalidInput] },
 });
