@@ -8,6 +8,9 @@ import { resolveTiming } from './shared/timing';
 import type { placeCallWorkflow } from './workflows';
 import type { CallResult, CallState, PlaceCallInput } from './shared/call-types';
 import { callStateQuery } from './shared/messages';
+import { maskPhoneNumber } from './shared/mask';
+
+export { maskPhoneNumber };
 
 /** Thrown by {@link startCall} before anything is started: the input breaks a guard rail. */
 export class CallInputError extends Error {
@@ -129,9 +132,4 @@ export function assertCallInput(input: unknown): asserts input is PlaceCallInput
   if (!verdict.ok) throw new CallInputError(verdict.type, verdict.field, verdict.message);
   const timing = resolveTiming((input as PlaceCallInput).timing);
   if (!timing.ok) throw new CallInputError(FailureType.InvalidInput, 'timing', timing.message);
-}
-
-/** Shows enough of a number to recognise it, and not enough to index it: "+1415•••0100". */
-export function maskPhoneNumber(e164: string): string {
-  return e164.length <= 8 ? '•••' : `${e164.slice(0, 5)}•••${e164.slice(-4)}`;
 }

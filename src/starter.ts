@@ -1,10 +1,13 @@
+import { inspect } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addCampaignCommands } from './cli/commands';
 import { CallInputError, callFailureOf, startCall, waitForCall } from './calls';
 import { ConfigError, loadClientConfig } from './config';
+import { dataConverterFor } from './encryption/codec';
 import { isConnectionError } from './cli/connection';
+import { messageText } from './cli/terminal';
 import { type FailureType, nextStep } from './shared/failures';
 import type { CallResult, CallState, PlaceCallInput } from './shared/call-types';
 
@@ -65,13 +68,13 @@ async function runCall(opts: CallOptions): Promise<number> {
       : {}),
   };
   const out = output(opts.json);
-  const { taskQueue } = loadClientConfig();
+  const { taskQueue, encryption } = loadClientConfig();
   const { connectionOptions, namespace } = loadClientConnectConfig();
 
   let started;
   const connection = await Connection.connect(connectionOptions);
   try {
-    const client = new Client({ connection, namespace });
+    const client = new Client({ connection, namespace, dataConverter: dataConverterFor(encryption) });
     try {
       started = await startCall(client, input, { taskQueue, ...(opts.id ? { workflowId: opts.id } : {}) });
     } catch (error) {
@@ -107,7 +110,7 @@ interface FailureReport {
   details?: unknown[];
 }
 
-/** Text for people, or one JSON document for scripts (`--json`). */
+/** Text for people, phone numbers masked (see ./cli/terminal), or one JSON document for scripts (`--json`). */
 function output(json = false) {
   if (json) {
     return {
@@ -122,22 +125,22 @@ function output(json = false) {
     started: (workflowId: string, existing: boolean) =>
       console.log(
         existing
-          ? `Workflow ${workflowId} exists already: following it (no new call placed).`
-          : `Started workflow ${workflowId}`,
+          ? `Workflow ${messageText(workflowId)} exists already: following it (no new call placed).`
+          : `Started workflow ${messageText(workflowId)}`,
       ),
     state: (state: CallState) =>
       console.log(
-        `  ${state.phase}${state.lastStatus ? ` · status ${state.lastStatus}` : ''}${state.polls ? ` · ${state.polls} poll(s)` : ''}${state.callId ? ` · ${state.callId}` : ''}`,
+        `  ${state.phase}${state.lastStatus ? ` · status ${state.lastStatus}` : ''}${state.polls ? ` · ${state.polls} poll(s)` : ''}${state.callId ? ` · ${messageText(state.callId)}` : ''}`,
       ),
     result: (_workflowId: string, result: CallResult) => {
-      console.log(`\nCall ${result.callId} completed: ${result.outcome}`);
+      console.log(`\nCall ${messageText(result.callId)} completed: ${result.outcome}`);
       if (result.durationSeconds !== undefined) console.log(`Duration:  ${result.durationSeconds}s`);
-      console.log(`Summary:   ${result.summary ?? '(none yet)'}`);
-      if (result.recordingUrl) console.log(`Recording: ${result.recordingUrl}`);
-      console.log(`Transcript:\n${result.transcript ? indent(result.transcript) : '  (none yet)'}`);
+      console.log(`Summary:   ${result.summary ? messageText(result.summary) : '(none yet)'}`);
+      if (result.recordingUrl) console.log(`Recording: ${messageText(result.recordingUrl)}`);
+      console.log(`Transcript:\n${result.transcript ? indent(messageText(result.transcript)) : '  (none yet)'}`);
     },
     failure: (failure: FailureReport) => {
-      console.error(`\n${failure.type}: ${failure.message}`);
+      console.error(`\n${failure.type}: ${messageText(failure.message)}`);
       console.error(`What to do: ${nextStep[failure.type]}`);
     },
   };
@@ -172,13 +175,17 @@ export async function main(argv = process.argv): Promise<void> {
     } else if (isConnectionError(error)) {
       const address = process.env.TEMPORAL_ADDRESS || 'localhost:7233 (the default)';
       console.error(
-        `Cannot reach Temporal at ${address}: ${error.message}. Check TEMPORAL_ADDRESS (and TEMPORAL_API_KEY, TLS).`,
+        `Cannot reach Temporal at ${address}: ${messageText(error.message)}. Check TEMPORAL_ADDRESS (and TEMPORAL_API_KEY, TLS).`,
       );
       process.exitCode = exitCode.badInput;
     } else {
       // Unexpected: the message, not a stack trace; the stack only when asked for.
       console.error(
-        process.env.AGENTPHONE_DEBUG ? error : `Error: ${error instanceof Error ? error.message : String(error)}`,
+        messageText(
+          process.env.AGENTPHONE_DEBUG
+            ? inspect(error)
+            : `Error: ${error instanceof Error ? error.message : String(error)}`,
+        ),
       );
       process.exitCode = 1;
     }

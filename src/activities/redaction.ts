@@ -7,6 +7,7 @@ import {
   TemporalFailure,
 } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { maskPersonalField, maskPersonalText, personalField } from '../shared/mask';
 import { type Redact, redactDeep } from '../shared/redact';
 
 /**
@@ -56,11 +57,19 @@ function redactFailure(error: unknown, redact: Redact): unknown {
   return failure;
 }
 
-/** Wraps a logger so that no line it writes, message or metadata, holds a secret. */
+/**
+ * Wraps a logger so that no line it writes, message or metadata, holds a secret or personal data: secrets are
+ * redacted, phone numbers masked ("+1415•••0100") wherever they appear, and the attributes that carry personal text
+ * (objective, transcript, summary, business name) say `[omitted]`. Errors in the metadata (the SDK's "Activity
+ * failed") are logged as copies with the same treatment.
+ */
 export function redactingLogger(inner: Logger, redact: Redact): Logger {
+  // Masked before the length bound, so a cut can never leave the head of a number unmasked.
+  const text = (value: string, maxLength: number) =>
+    redact(maskPersonalText(redact(value, Number.MAX_SAFE_INTEGER)), maxLength);
   const clean = (message: string, meta?: LogMetadata): [string, LogMetadata | undefined] => [
-    redact(message, 4_000),
-    meta === undefined ? undefined : redactDeep(meta, redact),
+    text(message, 4_000),
+    meta === undefined ? undefined : (cleanLogValue(meta, text, new WeakSet()) as LogMetadata),
   ];
   const at =
     (level: LogLevel) =>
@@ -74,4 +83,48 @@ export function redactingLogger(inner: Logger, redact: Redact): Logger {
     warn: at('WARN'),
     error: at('ERROR'),
   };
+}
+
+type Text = (value: string, maxLength: number) => string;
+
+/** A log attribute with every string cleaned, personal fields omitted or masked; its shape kept, symbols included. */
+function cleanLogValue(value: unknown, text: Text, seen: WeakSet<object>): unknown {
+  if (typeof value === 'string') return text(value, Number.MAX_SAFE_INTEGER);
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return '[circular]';
+  if (value instanceof Error) return cleanError(value, text, seen);
+  if (Array.isArray(value)) {
+    seen.add(value);
+    return value.map((v: unknown) => cleanLogValue(v, text, seen));
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  seen.add(value);
+  const out: Record<PropertyKey, unknown> = {};
+  for (const [key, v] of Object.entries(value)) out[text(key, 200)] = cleanField(key, v, text, seen);
+  // The SDK's LogTimestamp rides on a symbol key: keep it, so a workflow's line keeps its workflow time.
+  for (const symbol of Object.getOwnPropertySymbols(value)) out[symbol] = (value as Record<symbol, unknown>)[symbol];
+  return out;
+}
+
+function cleanField(key: string, value: unknown, text: Text, seen: WeakSet<object>): unknown {
+  const personal = personalField(key);
+  return personal ? maskPersonalField(personal, value) : cleanLogValue(value, text, seen);
+}
+
+/** A copy of `error` to log: message, stack, own fields (a failure's type, details) and causes cleaned. */
+function cleanError(error: Error, text: Text, seen: WeakSet<object>): Error {
+  seen.add(error);
+  const copy = new Error(text(error.message, 4_000));
+  Object.defineProperty(copy, 'name', { value: error.name, enumerable: false, configurable: true, writable: true });
+  if (error.stack === undefined) delete copy.stack;
+  else copy.stack = text(error.stack, 8_000);
+  const fields = copy as unknown as Record<string, unknown>;
+  for (const [key, v] of Object.entries(error)) {
+    // A TemporalFailure's `failure` is the raw proto it was decoded from: it repeats the message, uncleaned.
+    if (key === 'failure' || key === 'cause') continue;
+    fields[key] = cleanField(key, v, text, seen);
+  }
+  if (error.cause !== undefined) copy.cause = cleanLogValue(error.cause, text, seen);
+  return copy;
 }

@@ -3,11 +3,11 @@ import { Client, Connection } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { ConfigError, loadClientConfig } from '../config';
+import { dataConverterFor } from '../encryption/codec';
 import { TargetsFileError } from '../domain/targets';
-import { stripControls } from '../shared/redact';
 import { CampaignFailedError } from './progress';
 import { TargetsMismatchError, TargetsUnlistedError } from './report';
-import { cli, field } from './terminal';
+import { cli, field, messageText } from './terminal';
 
 /** Exit codes: 0 ok, 1 a failure at the server (or of the campaign), 2 bad input or a refused decision. */
 export const exitCode = { ok: 0, failed: 1, badInput: 2 } as const;
@@ -23,11 +23,11 @@ export function isConnectionError(error: unknown): error is Error {
 
 /** Runs `fn` with a client of the configured namespace (TEMPORAL_* variables), closing the connection after. */
 export async function withClient(fn: (client: Client, taskQueue: string) => Promise<number>): Promise<number> {
-  const { taskQueue } = loadClientConfig();
+  const { taskQueue, encryption } = loadClientConfig();
   const { connectionOptions, namespace } = loadClientConnectConfig();
   const connection = await Connection.connect(connectionOptions);
   try {
-    return await fn(new Client({ connection, namespace }), taskQueue);
+    return await fn(new Client({ connection, namespace, dataConverter: dataConverterFor(encryption) }), taskQueue);
   } finally {
     await connection.close();
   }
@@ -56,21 +56,21 @@ function explain(error: unknown): number {
   }
   if (error instanceof TargetsFileError || error instanceof TargetsMismatchError) {
     console.error(
-      `${stripControls(error.message)}\nRun this where the campaign's CSV file is at the path it was started with.`,
+      `${messageText(error.message)}\nRun this where the campaign's CSV file is at the path it was started with.`,
     );
     return exitCode.badInput;
   }
   if (error instanceof TargetsUnlistedError) {
     const id = field(error.workflowId);
     console.error(
-      `${stripControls(error.message)}\nStill available: ${cli} status ${id} (its counts and decisions) and ` +
+      `${messageText(error.message)}\nStill available: ${cli} status ${id} (its counts and decisions) and ` +
         `${cli} preview ${id} (the refusals it kept).`,
     );
     return exitCode.badInput;
   }
   if (error instanceof CampaignFailedError) {
     console.error(
-      `Campaign ${field(error.workflowId)} ${field(error.status.toLowerCase())}: ${stripControls(error.message)}`,
+      `Campaign ${field(error.workflowId)} ${field(error.status.toLowerCase())}: ${messageText(error.message)}`,
     );
     if (/^The targets cannot be used/.test(error.message)) {
       console.error(
@@ -79,6 +79,6 @@ function explain(error: unknown): number {
     }
     return exitCode.failed;
   }
-  console.error(`Failed: ${stripControls(error instanceof Error ? error.message : String(error))}`);
+  console.error(`Failed: ${messageText(error instanceof Error ? error.message : String(error))}`);
   return exitCode.failed;
 }

@@ -1,5 +1,7 @@
 // How a campaign's data is shown on a terminal: names, ids, summaries and messages come from callers and from the
-// API, so every one passes through `field` (text) or `jsonText` (JSON) before it is printed.
+// API, so every one passes through `field` or `messageText` (text) or `jsonText` (JSON) before it is printed. Text
+// is for people (and ends up in scrollback and CI logs): it shows phone numbers masked. JSON is for scripts: as is.
+import { maskPhoneNumbers } from '../shared/mask';
 import { stripControls } from '../shared/redact';
 
 /** How the commands are shown in hints: the package script that runs the starter CLI. */
@@ -7,12 +9,19 @@ export const cli = 'npm run starter -- campaign';
 
 /**
  * A data field (a name, an id, a summary, a message) as a terminal shows it, on one line: without the control
- * characters and escape sequences that could recolour, move the cursor or rewrite the screen.
+ * characters and escape sequences that could recolour, move the cursor or rewrite the screen, phone numbers masked.
  */
 export function field(value: string | number | undefined): string {
-  return stripControls(String(value ?? ''))
-    .replace(/\s+/g, ' ')
-    .trim();
+  return maskPhoneNumbers(
+    stripControls(String(value ?? ''))
+      .replace(/\s+/g, ' ')
+      .trim(),
+  );
+}
+
+/** A message (an error, a refusal) as a terminal shows it: like {@link field}, but its lines kept. */
+export function messageText(text: string): string {
+  return maskPhoneNumbers(stripControls(text));
 }
 
 /**

@@ -5,11 +5,10 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import type { CampaignProgress } from '../../shared/campaign-types';
 import { type DecisionName, decisionInput, decisionRules } from '../../shared/decisions';
 import { decisionUpdates } from '../../shared/messages';
-import { stripControls } from '../../shared/redact';
 import { exitCode, withClient } from '../connection';
 import { printDecided } from '../print';
 import type { CampaignHandle } from '../progress';
-import { field, jsonText } from '../terminal';
+import { field, jsonText, messageText } from '../terminal';
 
 /** What each decision command says: its help, and its word once done. */
 export const decisionWords: Readonly<Record<DecisionName, { help: string; done: string }>> = {
@@ -45,7 +44,7 @@ export function decide(name: DecisionName) {
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError) {
           // The campaign's validator refused the decision: nothing was recorded.
-          console.error(`Refused: ${stripControls(error.cause?.message ?? error.message)}`);
+          console.error(`Refused: ${messageText(error.cause?.message ?? error.message)}`);
           return exitCode.badInput;
         }
         if (error instanceof WorkflowNotFoundError) return explainClosed(handle, name);
