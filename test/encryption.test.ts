@@ -274,6 +274,20 @@ describe('the encryption codec', () => {
     );
     expect(restored.message).toBe(`call to ${call.toPhoneNumber} failed`);
   });
+
+  it('leaves one failure plain: a payload it cannot decrypt, whose message names only the key id', async () => {
+    const [underA] = await new EncryptionCodec(ringA).encode([defaultPayloadConverter.toPayload(call)]);
+    const missing = await new EncryptionCodec(createKeyRing([new EncryptionKey('B', keyB)]))
+      .decode([underA as Payload])
+      .catch((e: Error) => e);
+    expect(missing).toBeInstanceOf(PayloadDecryptionError);
+    for (const error of [missing, new Error('activation failed', { cause: missing })]) {
+      const failure = failureConverter.errorToFailure(error, defaultPayloadConverter);
+      expect(failure.encodedAttributes).toBeUndefined();
+      expect(JSON.stringify(failure)).toContain("payload encrypted with key 'A', which is not configured");
+      expect(JSON.stringify(failure)).not.toContain(call.toPhoneNumber);
+    }
+  });
 });
 
 describe('the codec server', () => {
