@@ -111,8 +111,7 @@ export async function createCallWorker(options: CallWorkerOptions): Promise<Call
           namespace,
           taskQueue: gateQueue,
           // The gate's messages hold no personal data, but they come from clients that encrypt everything.
-          dataConverter,
-          ...(worker?.dataConverter ? { dataConverter: worker.dataConverter } : {}),
+          dataConverter: worker?.dataConverter ?? dataConverter,
           activities: createDialGateActivities(),
           ...workflowSource,
           ...(worker?.workflowBundle ? { workflowBundle: worker.workflowBundle } : {}),

@@ -25,6 +25,7 @@ import {
   browserUnavailable,
   freePort,
   launchBrowser,
+  openCompletedWorkflow,
   openCurrentDetails,
   openUiPage,
   openWorkflow,
@@ -237,11 +238,7 @@ describe('an encrypted call on a dev server whose Web UI has no codec endpoint',
     async () => {
       const [input, output] = await storedPayloads(stack, completedId);
       const page = await openUiPage(browser as Browser, stack.uiUrl);
-      await openWorkflow(page, completedId);
-      await page
-        .getByTestId('execution-status')
-        .getByText(/completed/i)
-        .waitFor();
+      await openCompletedWorkflow(page, completedId);
       // The UI shows an encrypted payload as its data, in base64, as stored.
       const io = page.getByTestId('input-and-result');
       await io.getByText(input.slice(0, 40), { exact: false }).waitFor();
@@ -300,11 +297,7 @@ describe.skipIf(unavailable !== undefined)(
     });
 
     it("shows a completed call's objective, outcome, summary and its activities' summaries", async () => {
-      await openWorkflow(page, completedId);
-      await page
-        .getByTestId('execution-status')
-        .getByText(/completed/i)
-        .waitFor();
+      await openCompletedWorkflow(page, completedId);
       const io = page.getByTestId('input-and-result');
       await io.getByText(`"objective": "${objective}"`).waitFor();
       await io.getByText(`"businessName": "${businessName}"`).waitFor();

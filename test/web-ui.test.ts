@@ -16,9 +16,9 @@ import {
   browserUnavailable,
   freePort,
   launchBrowser,
+  openCompletedWorkflow,
   openCurrentDetails,
   openUiPage,
-  openWorkflow,
   openWorkflowList,
 } from './helpers/browser';
 import { uniqueId, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
@@ -101,11 +101,7 @@ describe.skipIf(unavailable !== undefined)('the Temporal Web UI shows calls (hea
   });
 
   it("shows a completed call's summary and result on its workflow page", async () => {
-    await openWorkflow(page, completedId);
-    await page
-      .getByTestId('execution-status')
-      .getByText(/completed/i)
-      .waitFor();
+    await openCompletedWorkflow(page, completedId);
     const io = page.getByTestId('input-and-result');
     await io.getByText('"outcome": "achieved"').waitFor();
     expect(result.summary).toMatch(/^Called Demo Bistro about/);

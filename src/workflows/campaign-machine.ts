@@ -364,9 +364,8 @@ export class CampaignMachine {
 
   private enter(state: CampaignState): void {
     this.c.state = state;
-    this.version++;
     this.ports.entered(state);
-    this.ports.changed();
+    this.changed();
   }
 
   private record(action: Decision['action'], by: string, comment?: string): void {

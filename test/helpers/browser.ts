@@ -48,6 +48,15 @@ export async function openWorkflow(page: Page, workflowId: string, namespace = '
   await page.getByTestId('user-metadata-tab').waitFor();
 }
 
+/** {@link openWorkflow}, once the page shows the workflow completed. */
+export async function openCompletedWorkflow(page: Page, workflowId: string): Promise<void> {
+  await openWorkflow(page, workflowId);
+  await page
+    .getByTestId('execution-status')
+    .getByText(/completed/i)
+    .waitFor();
+}
+
 /**
  * Opens the workflow list filtered by a List Filter (the `query=` URL parameter) and returns the workflow ids it
  * shows once at least one row has rendered. Visibility is eventually consistent: wait for the workflow to be
