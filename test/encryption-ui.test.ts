@@ -29,6 +29,7 @@ import {
   openCurrentDetails,
   openUiPage,
   openWorkflow,
+  scrollUntilShown,
 } from './helpers/browser';
 import { historyOf, quietLogger, uniqueId, uniqueTaskQueue, workflowsPath } from './helpers/temporal';
 
@@ -343,10 +344,10 @@ describe.skipIf(unavailable !== undefined)(
         .getByText(/"message": "Call cl_\w+ failed at AgentPhone\."/)
         .first()
         .waitFor();
-      const failure = await io.innerText();
-      expect(failure).toContain(`"type": "${FailureType.CallFailed}"`);
-      expect(failure).toContain('"lastStatus": "failed"');
-      expect(failure).not.toContain(encryptedInBase64);
+      await scrollUntilShown(page, io, `"type": "${FailureType.CallFailed}"`);
+      await scrollUntilShown(page, io, /"callId": "cl_\w+"/);
+      await scrollUntilShown(page, io, '"lastStatus": "failed"');
+      expect(await io.innerText()).not.toContain(encryptedInBase64);
     });
   },
 );

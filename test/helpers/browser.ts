@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { type Browser, chromium, type FrameLocator, type Page } from 'playwright-core';
+import { type Browser, chromium, type FrameLocator, type Locator, type Page } from 'playwright-core';
 
 /** The system Chromium (Debian's `chromium` package): playwright-core downloads no browser of its own. */
 export const chromiumPath = '/usr/bin/chromium';
@@ -109,6 +109,23 @@ export async function openCurrentDetails(
     .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td, th')].map((c) => c.textContent?.trim() ?? '')));
   const values = Object.fromEntries(rows.filter((r) => r.length >= 2).map((r) => [r[0] as string, r[1] as string]));
   return { text: (await body.innerText()).trim(), rows, values, frame };
+}
+
+/**
+ * Waits until `text` is rendered inside `container`, scrolling down over it as needed: the UI's code blocks render
+ * only the lines near the viewport, so a long payload (a failure with its stack trace and details) shows its last
+ * fields only once scrolled to. Fails naming the text when it never appears.
+ */
+export async function scrollUntilShown(page: Page, container: Locator, text: string | RegExp): Promise<void> {
+  const target = container.getByText(text).first();
+  for (let step = 0; step < 40; step++) {
+    if ((await target.count()) > 0) return;
+    const box = await container.boundingBox();
+    if (box) await page.mouse.move(box.x + box.width / 2, Math.min(box.y + box.height / 2, 900));
+    await page.mouse.wheel(0, 300);
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`${String(text)} never appeared in the page, scrolled to the end`);
 }
 
 /** A free TCP port on the loopback interface (for the Web UI, which needs one chosen up front). */
