@@ -8,14 +8,21 @@ import { callCampaignWorkflow } from '../../src/workflows';
 import { type CampaignProgress, targetStateCodes } from '../../src/shared/campaign-types';
 import type { CallResult } from '../../src/shared/call-types';
 import { maxInAnyWindow } from '../helpers/campaign';
-import { createdCallIds, fetchAllRuns, openWorkflowIds, workflowTaskFailures } from './support/audit';
+import {
+  createdCallIds,
+  describeOpenWorkflows,
+  fetchAllRuns,
+  openWorkflowIds,
+  withinOrDiagnose,
+  workflowTaskFailures,
+} from './support/audit';
 import { commandLine, envInt, type Figures, faultsSize, machine } from './support/figures';
 import { finishSuite } from './support/finish';
 import { sleep, type WorkerProcess } from './support/processes';
 import { prng, seedFromEnv } from './support/random';
 import { distinctiveKey } from './support/secrets';
 import { type CampaignHandle, type Stack, startStack, waitForProgress } from './support/stack';
-import { approveCampaignUpdate, campaignTargetsQuery } from '../../src/shared/messages';
+import { approveCampaignUpdate, campaignProgressQuery, campaignTargetsQuery } from '../../src/shared/messages';
 
 // One API key shared by two campaigns and a backend's single calls, with production workers SIGKILLed throughout
 // (some while the simulator holds the answer to a create it has acted on). Run twice: against an API that honours
@@ -165,9 +172,27 @@ for (const [m, mode] of modes.entries()) {
             workers.push(await stack.startWorker());
           }
         }
-        await backend;
-        const reports = (await Promise.all(campaigns.map((h) => h.result()))) as CampaignProgress[];
-        const singleEndings = await Promise.all(singles);
+        // A run that stops making progress fails with what every open workflow waits on, well inside the timeout.
+        const [reports, singleEndings] = await withinOrDiagnose(
+          (faultsSize === 'large' ? 20 : 6) * 60_000,
+          (async () => {
+            await backend;
+            const ended = (await Promise.all(campaigns.map((h) => h.result()))) as CampaignProgress[];
+            return [ended, await Promise.all(singles)] as const;
+          })(),
+          async () =>
+            [
+              ...(await Promise.all(
+                campaigns.map(async (h) => {
+                  const p = await h.query(campaignProgressQuery).catch((e: unknown) => String(e));
+                  return `${h.workflowId}: ${JSON.stringify(typeof p === 'string' ? p : { state: p.state, counts: p.counts })}`;
+                }),
+              )),
+              `singles started: ${singles.length} of ${size.singles}`,
+              `simulator: ${JSON.stringify(stack.sim.stats())}`,
+              await describeOpenWorkflows(stack.client),
+            ].join('\n'),
+        );
 
         // At the API: never more than the ceiling in any window, counting every attempt, refused or not.
         const posts = stack.sim.requests().filter((r) => r.method === 'POST');

@@ -5,6 +5,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
+import { dialGateQuery, dialGateWorkflowType } from '../../../src/shared/dial-gate';
 import { root, workflowBundlePath } from './processes';
 
 type History = temporal.api.history.v1.IHistory;
@@ -49,7 +50,7 @@ export async function fetchAllRuns(client: Client, query?: string): Promise<Reco
 export async function openWorkflowIds(client: Client): Promise<string[]> {
   const ids: string[] = [];
   for await (const wf of client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
-    if (wf.type !== 'dialGateWorkflow') ids.push(wf.workflowId);
+    if (wf.type !== dialGateWorkflowType) ids.push(wf.workflowId);
   }
   return ids;
 }
@@ -205,4 +206,60 @@ export function createdCallIds(runs: RecordedRun[]): Map<string, string[]> {
 
 export function events(run: RecordedRun): HistoryEvent[] {
   return run.history.events ?? [];
+}
+
+/**
+ * What every open workflow is doing, for a suite that stopped making progress: each run's pending activities
+ * (type, attempt, last failure), its pending children, and the last events of its history. A hang then fails with
+ * the reason in the test's output instead of a bare timeout.
+ */
+export async function describeOpenWorkflows(client: Client, limit = 12): Promise<string> {
+  const lines: string[] = [];
+  let listed = 0;
+  for await (const wf of client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
+    if (++listed > limit) {
+      lines.push('… more open workflows not shown');
+      break;
+    }
+    const handle = client.workflow.getHandle(wf.workflowId, wf.runId);
+    const d = await handle.describe().catch((error: unknown) => ({ error: String(error) }));
+    lines.push(`${wf.type} ${wf.workflowId} (run ${wf.runId})`);
+    if ('error' in d) {
+      lines.push(`  describe failed: ${d.error}`);
+      continue;
+    }
+    for (const a of d.raw.pendingActivities ?? []) {
+      lines.push(
+        `  pending activity ${a.activityType?.name} attempt ${a.attempt} state ${a.state}` +
+          (a.lastFailure?.message ? `: ${a.lastFailure.message}` : ''),
+      );
+    }
+    for (const c of d.raw.pendingChildren ?? []) lines.push(`  pending child ${c.workflowId}`);
+    if (wf.type === dialGateWorkflowType) {
+      const gate = await handle.query(dialGateQuery).catch((error: unknown) => String(error));
+      lines.push(`  gate: ${JSON.stringify(gate)}`);
+    }
+    const history = await handle.fetchHistory().catch(() => undefined);
+    const tail = (history?.events ?? []).slice(-6).map((e) => {
+      const type = temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType);
+      return `${String(e.eventId)} ${type.replace('EVENT_TYPE_', '')}`;
+    });
+    lines.push(`  last events: ${tail.join(', ')}`);
+  }
+  return lines.join('\n');
+}
+
+/** `work`'s value, or after `ms` an error carrying `diagnose()`'s account of why it is still waiting. */
+export async function withinOrDiagnose<T>(ms: number, work: Promise<T>, diagnose: () => Promise<string>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  try {
+    const first = await Promise.race([work, late]);
+    if (first !== 'late') return first;
+  } finally {
+    clearTimeout(timer);
+  }
+  throw new Error(`no progress after ${ms} ms:\n${await diagnose()}`);
 }
