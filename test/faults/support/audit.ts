@@ -6,7 +6,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { dialGateQuery, dialGateWorkflowType } from '../../../src/shared/dial-gate';
-import { root, workflowBundlePath } from './processes';
+import { root, sleep, workflowBundlePath } from './processes';
 
 type History = temporal.api.history.v1.IHistory;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -249,17 +249,29 @@ export async function describeOpenWorkflows(client: Client, limit = 12): Promise
   return lines.join('\n');
 }
 
-/** `work`'s value, or after `ms` an error carrying `diagnose()`'s account of why it is still waiting. */
-export async function withinOrDiagnose<T>(ms: number, work: Promise<T>, diagnose: () => Promise<string>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), ms);
-  });
-  try {
-    const first = await Promise.race([work, late]);
-    if (first !== 'late') return first;
-  } finally {
-    clearTimeout(timer);
+/**
+ * `work`'s value, however long it takes while `progress()` keeps changing; an error carrying `diagnose()`'s account
+ * of what everything waits on once `progress()` has not changed for `stallMs`. A loaded machine makes a run slow, a
+ * hang makes it still: only the second fails.
+ */
+export async function unlessStalled<T>(
+  work: Promise<T>,
+  {
+    progress,
+    stallMs,
+    diagnose,
+  }: { progress: () => Promise<string>; stallMs: number; diagnose: () => Promise<string> },
+): Promise<T> {
+  const done = work.then((value) => ({ value }));
+  let last = await progress().catch((error: unknown) => `progress unreadable: ${String(error)}`);
+  let changedAt = Date.now();
+  for (;;) {
+    const first = await Promise.race([done, sleep(5_000).then(() => undefined)]);
+    if (first) return first.value;
+    const now = await progress().catch((error: unknown) => `progress unreadable: ${String(error)}`);
+    if (now !== last) [last, changedAt] = [now, Date.now()];
+    else if (Date.now() - changedAt > stallMs) {
+      throw new Error(`no progress for ${stallMs} ms (still at ${now}):\n${await diagnose()}`);
+    }
   }
-  throw new Error(`no progress after ${ms} ms:\n${await diagnose()}`);
 }
