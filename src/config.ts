@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { defaultBaseUrl } from './agentphone/client';
 import { createsPerWindow, rateWindowMs } from './agentphone/contract';
+import { ContactStoreConfigError, type ContactStoreOptions, contactStoreOptionsFromEnv } from './contact-store';
 import { EncryptionConfigError, type KeyRing, loadKeyRing } from './encryption/keys';
+import { type ContactPolicy, ContactPolicyError, loadContactPolicy } from './policy';
 import { durationMs } from './shared/timing';
 
 /** The task queue the worker polls and the starter targets, unless TEMPORAL_TASK_QUEUE says otherwise. */
@@ -70,6 +72,13 @@ export interface WorkerConfig {
   searchAttributes?: boolean;
   /** The payload encryption keys (AGENTPHONE_ENCRYPTION_KEYS or _KEY_FILE): absent, payloads stay plain. */
   encryption?: KeyRing;
+  /**
+   * Where the contact policy's store lives (AGENTPHONE_DATABASE_URL, else AGENTPHONE_DATA_DIR), and the key of its
+   * contact log's hashes (AGENTPHONE_CONTACT_HASH_KEY).
+   */
+  contactStore: ContactStoreOptions;
+  /** The contact policy (AGENTPHONE_CONTACT_POLICY, else the built-in defaults). */
+  contactPolicy: ContactPolicy;
 }
 
 /** What a client of the package's workflows (the CLI, a backend) reads from its environment. */
@@ -91,8 +100,13 @@ export class ConfigError extends Error {
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const parsed = workerEnvSchema.safeParse(blankToUndefined(env));
   const keys = keyRingOf(env);
-  if (!parsed.success || keys.problems) {
-    throw new ConfigError([...(parsed.error?.issues.map(describeIssue) ?? []), ...(keys.problems ?? [])]);
+  const contacts = contactsOf(env);
+  if (!parsed.success || keys.problems || !contacts.ok) {
+    throw new ConfigError([
+      ...(parsed.error?.issues.map(describeIssue) ?? []),
+      ...(keys.problems ?? []),
+      ...(contacts.ok ? [] : contacts.problems),
+    ]);
   }
   const { AGENTPHONE_API_KEY, AGENTPHONE_BASE_URL, AGENTPHONE_HTTP_TIMEOUT_MS, TEMPORAL_TASK_QUEUE } = parsed.data;
   const searchAttributes = { auto: undefined, on: true, off: false }[parsed.data.AGENTPHONE_SEARCH_ATTRIBUTES];
@@ -105,7 +119,31 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     taskQueue: TEMPORAL_TASK_QUEUE,
     ...(searchAttributes === undefined ? {} : { searchAttributes }),
     ...(keys.ring ? { encryption: keys.ring } : {}),
+    contactStore: contacts.store,
+    contactPolicy: contacts.policy,
   };
+}
+
+/** The contact store's options and the contact policy, or every problem of both. */
+function contactsOf(
+  env: NodeJS.ProcessEnv,
+): { ok: true; store: ContactStoreOptions; policy: ContactPolicy } | { ok: false; problems: string[] } {
+  const problems: string[] = [];
+  let store: ContactStoreOptions = {};
+  let policy: ContactPolicy | undefined;
+  try {
+    store = contactStoreOptionsFromEnv(env);
+  } catch (error) {
+    if (!(error instanceof ContactStoreConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  try {
+    policy = loadContactPolicy(env);
+  } catch (error) {
+    if (!(error instanceof ContactPolicyError)) throw error;
+    problems.push(error.message);
+  }
+  return policy && problems.length === 0 ? { ok: true, store, policy } : { ok: false, problems };
 }
 
 export function loadClientConfig(env: NodeJS.ProcessEnv = process.env): ClientConfig {

@@ -6,9 +6,10 @@ import { createActivities } from './activities';
 import { createDialGateActivities } from './activities/dial-gate-client';
 import { redactingActivityInterceptor, redactingLogger } from './activities/redaction';
 import { type AgentPhoneClient, createAgentPhoneClient } from './agentphone';
-import type { IdempotencyTrust } from './activities';
+import type { ContactPolicyDeps, IdempotencyTrust } from './activities';
 import { createsPerWindow, rateWindowMs } from './agentphone/contract';
 import { ConfigError, defaultGateTaskQueue, loadWorkerConfig } from './config';
+import { ContactStoreLockedError, openContactStore } from './contact-store';
 import { dataConverterFor } from './encryption/codec';
 import type { KeyRing } from './encryption/keys';
 import { missingSearchAttributes, setupCommand } from './temporal-setup';
@@ -43,6 +44,11 @@ export interface CallWorkerOptions {
    * newest, failure messages included; payloads under any of them are read. Clients need the same keys.
    */
   encryption?: KeyRing;
+  /**
+   * The contact policy (the do-not-call list, frequency caps) and its store, checked before every create. The
+   * production worker always has one (AGENTPHONE_DATABASE_URL or the embedded store); without it nothing is checked.
+   */
+  contacts?: ContactPolicyDeps;
 }
 
 /** The workers of one process: the calls' own, and the one that runs the key's dial gate on its task queue. */
@@ -97,6 +103,7 @@ export async function createCallWorker(options: CallWorkerOptions): Promise<Call
       rateLimit,
       ...(gate ? { gate } : {}),
       ...(options.idempotency ? { idempotency: options.idempotency } : {}),
+      ...(options.contacts ? { contacts: options.contacts } : {}),
     }),
     ...workflowSource,
     ...worker,
@@ -153,6 +160,11 @@ async function main(): Promise<void> {
   Runtime.install({ logger: redactingLogger(new DefaultLogger('INFO'), agentPhone.redact!) });
   const { connectionOptions, namespace } = loadClientConnectConfig();
   const connection = await NativeConnection.connect(connectionOptions);
+  // Opened (and migrated) before the worker polls: a worker that cannot check the policy takes no call.
+  const store = await openContactStore(config.contactStore).catch(async (error: unknown) => {
+    await connection.close();
+    throw error;
+  });
   try {
     const worker = await createCallWorker({
       connection,
@@ -164,24 +176,29 @@ async function main(): Promise<void> {
       idempotency: config.idempotency,
       gate: { taskQueue: config.gateTaskQueue },
       ...(config.encryption ? { encryption: config.encryption } : {}),
+      contacts: { store, policy: config.contactPolicy },
     });
     for (const warning of config.warnings) console.warn(`agentphone worker: warning: ${warning}`);
     console.log(
       `agentphone worker: task queue "${config.taskQueue}", namespace "${namespace ?? 'default'}", API ${config.agentPhone.baseUrl}, ` +
         (config.encryption
           ? `payloads encrypted with key "${config.encryption.current.id}"`
-          : 'payloads not encrypted'),
+          : 'payloads not encrypted') +
+        `, contact store ${store.kind === 'postgres' ? 'PostgreSQL' : `embedded in ${config.contactStore.dataDir}`}` +
+        ` (policy: ${config.contactPolicy.origin})`,
     );
     // Worker.run() resolves after SIGINT/SIGTERM once in-flight tasks have drained.
     await worker.run();
   } finally {
+    await store.close();
     await connection.close();
   }
 }
 
 if (require.main === module) {
   main().catch((error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
+    // What an operator can fix is said in one message; anything else keeps its stack.
+    console.error(error instanceof ConfigError || error instanceof ContactStoreLockedError ? error.message : error);
     process.exit(1);
   });
 }

@@ -11,6 +11,7 @@ import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
 import type { CampaignHandle } from './helpers/campaign';
 import { waitForProgress } from './helpers/campaign';
 import { createDevServerEnv, uniqueId, uniqueTaskQueue } from './helpers/temporal';
+import { freshDataDir } from './helpers/data-dir';
 
 const execFileAsync = promisify(execFile);
 const root = join(__dirname, '..');
@@ -76,7 +77,11 @@ beforeAll(async () => {
     }),
   ]);
   worker = spawn(process.execPath, [workerJs], {
-    env: processEnv({ AGENTPHONE_API_KEY: apiKey, AGENTPHONE_BASE_URL: sim.baseUrl }),
+    env: processEnv({
+      AGENTPHONE_API_KEY: apiKey,
+      AGENTPHONE_BASE_URL: sim.baseUrl,
+      AGENTPHONE_DATA_DIR: freshDataDir(),
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   worker.stdout?.on('data', (d) => (workerLog += d));

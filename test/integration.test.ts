@@ -6,6 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
 import { createDevServerEnv, uniqueId, uniqueTaskQueue } from './helpers/temporal';
+import { freshDataDir } from './helpers/data-dir';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..');
@@ -32,7 +33,10 @@ function processEnv(extra: Record<string, string | undefined> = {}): NodeJS.Proc
 
 async function starter(args: string[], extra: Record<string, string> = {}) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [starterJs, ...args], { env: processEnv(extra), timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, [starterJs, ...args], {
+      env: processEnv(extra),
+      timeout: 60_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -49,12 +53,20 @@ beforeAll(async () => {
     startSimulator({ apiKey, progress: 'polls', credits: Number.POSITIVE_INFINITY }),
   ]);
   worker = spawn(process.execPath, [workerJs], {
-    env: processEnv({ AGENTPHONE_API_KEY: apiKey, AGENTPHONE_BASE_URL: sim.baseUrl }),
+    env: processEnv({
+      AGENTPHONE_API_KEY: apiKey,
+      AGENTPHONE_BASE_URL: sim.baseUrl,
+      AGENTPHONE_DATA_DIR: freshDataDir(),
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   worker.stdout?.on('data', (d) => (workerLog += d));
   worker.stderr?.on('data', (d) => (workerLog += d));
-  await waitFor(() => workerLog.includes('agentphone worker'), 30_000, () => workerLog);
+  await waitFor(
+    () => workerLog.includes('agentphone worker'),
+    30_000,
+    () => workerLog,
+  );
 });
 
 afterAll(async () => {
@@ -86,7 +98,13 @@ describe('the worker and the starter CLI against a real dev server', () => {
 
   it('prints the live status and the transcript in text mode', async () => {
     const { code, stdout } = await starter([
-      'call', '--to', magicNumbers.achieved, '--objective', 'Book a table', '--poll-interval', '300ms',
+      'call',
+      '--to',
+      magicNumbers.achieved,
+      '--objective',
+      'Book a table',
+      '--poll-interval',
+      '300ms',
     ]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/Started workflow call-/);
@@ -97,7 +115,18 @@ describe('the worker and the starter CLI against a real dev server', () => {
 
   it('never places a second call when the same id is started twice', async () => {
     const id = uniqueId('request');
-    const args = ['call', '--to', magicNumbers.achieved, '--objective', 'Once only', '--id', id, '--poll-interval', '200ms', '--json'];
+    const args = [
+      'call',
+      '--to',
+      magicNumbers.achieved,
+      '--objective',
+      'Once only',
+      '--id',
+      id,
+      '--poll-interval',
+      '200ms',
+      '--json',
+    ];
     const before = sim.stats().creates;
     const first = await starter(args);
     const second = await starter(args);
@@ -109,7 +138,13 @@ describe('the worker and the starter CLI against a real dev server', () => {
 
   it('reports a failed call with its type and what to do, exit code 1', async () => {
     const { code, stderr } = await starter([
-      'call', '--to', magicNumbers.failed, '--objective', 'Will fail', '--poll-interval', '200ms',
+      'call',
+      '--to',
+      magicNumbers.failed,
+      '--objective',
+      'Will fail',
+      '--poll-interval',
+      '200ms',
     ]);
     expect(code).toBe(1);
     expect(stderr).toContain('CallFailed');
@@ -126,7 +161,14 @@ describe('the worker and the starter CLI against a real dev server', () => {
 
   it('returns at once with --no-wait, printing the workflow id', async () => {
     const { code, stdout } = await starter([
-      'call', '--to', magicNumbers.achieved, '--objective', 'Fire and forget', '--no-wait', '--poll-interval', '200ms',
+      'call',
+      '--to',
+      magicNumbers.achieved,
+      '--objective',
+      'Fire and forget',
+      '--no-wait',
+      '--poll-interval',
+      '200ms',
     ]);
     expect(code).toBe(0);
     const id = /Started workflow (\S+)/.exec(stdout)?.[1];
@@ -159,12 +201,21 @@ describe('the worker process', () => {
 
   it('drains and exits 0 on SIGTERM', async () => {
     const proc = spawn(process.execPath, [workerJs], {
-      env: processEnv({ AGENTPHONE_API_KEY: apiKey, AGENTPHONE_BASE_URL: sim.baseUrl, TEMPORAL_TASK_QUEUE: uniqueTaskQueue('sigterm') }),
+      env: processEnv({
+        AGENTPHONE_API_KEY: apiKey,
+        AGENTPHONE_BASE_URL: sim.baseUrl,
+        AGENTPHONE_DATA_DIR: freshDataDir(),
+        TEMPORAL_TASK_QUEUE: uniqueTaskQueue('sigterm'),
+      }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     proc.stdout.on('data', (d) => (out += d));
-    await waitFor(() => out.includes('agentphone worker'), 30_000, () => out);
+    await waitFor(
+      () => out.includes('agentphone worker'),
+      30_000,
+      () => out,
+    );
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);

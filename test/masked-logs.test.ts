@@ -15,6 +15,7 @@ import { maskPhoneNumber, maskPhoneNumbers, omittedMark } from '../src/shared/ma
 import { createRedactor, redactedMark } from '../src/shared/redact';
 import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
 import { createDevServerEnv, uniqueId, uniqueTaskQueue } from './helpers/temporal';
+import { freshDataDir } from './helpers/data-dir';
 
 // Logs never print a full phone number, an objective or a transcript: not the worker's, not the CLI's, not the
 // simulator's. Numbers show as "+1415•••0100".
@@ -227,7 +228,11 @@ describe('the production worker and the CLI', () => {
       startSimulator({ apiKey, progress: 'polls', credits: Number.POSITIVE_INFINITY }),
     ]);
     worker = spawn(process.execPath, [workerJs], {
-      env: processEnv({ AGENTPHONE_API_KEY: apiKey, AGENTPHONE_BASE_URL: sim.baseUrl }),
+      env: processEnv({
+        AGENTPHONE_API_KEY: apiKey,
+        AGENTPHONE_BASE_URL: sim.baseUrl,
+        AGENTPHONE_DATA_DIR: freshDataDir(),
+      }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     worker.stdout?.on('data', (d) => (workerLog += d));

@@ -13,6 +13,7 @@ import { FailureType } from '../shared/failures';
 import type { CallRequest } from '../guardrails';
 import type { Offer } from '../shared/dial-gate';
 import { toFailure } from './http-failure';
+import { type ContactPolicyDeps, releaseContact, reserveContact } from './contact-policy';
 import { type DialGate, dialGate, type DialGateConfig, requesterOf, type SlotAsk } from './dial-gate-client';
 
 /**
@@ -93,9 +94,10 @@ export interface CreateDeps {
   client: AgentPhoneClient;
   gate?: DialGateConfig;
   idempotency?: IdempotencyTrust;
+  contacts?: ContactPolicyDeps;
 }
 
-export function createCreateActivities({ client, gate: gateConfig, idempotency = 'untrusted' }: CreateDeps) {
+export function createCreateActivities({ client, gate: gateConfig, idempotency = 'untrusted', contacts }: CreateDeps) {
   const gateOf = () => (gateConfig ? dialGate(getClient(), gateConfig) : undefined);
 
   return {
@@ -133,6 +135,8 @@ export function createCreateActivities({ client, gate: gateConfig, idempotency =
     const ask: SlotAsk = slot?.ask ?? { priority: 'call', key: `create-a${activityInfo().activityId}` };
     const key = idempotencyKey();
     await refuseIfAnEarlierAttemptMayHaveSent(gate, ask, key, idempotency);
+    // Before the slot is claimed, so that a number the policy refuses costs the key no slot.
+    if (contacts) await reserveContact(contacts, request.toPhoneNumber, ask.campaignId);
     if (gate) await claimSlot(gate, ask, slot?.offer);
 
     const sentAt = new Date().toISOString();
@@ -146,9 +150,13 @@ export function createCreateActivities({ client, gate: gateConfig, idempotency =
       const verdict = classifyCreateFailure(error);
       switch (verdict.kind) {
         case 'refused':
+          // The API read the request and placed nothing: the contact does not count.
+          if (contacts) await releaseContact(contacts);
           throw verdict.failure;
         case 'rate_limited':
           log.warn('AgentPhone rate limit on create', { retryAfterSeconds: verdict.retryAfterSeconds });
+          // Refused, so nothing was placed: the next create (after the wait) asks the policy again.
+          if (contacts) await releaseContact(contacts);
           await gate?.rateLimited(
             verdict.retryAfterSeconds !== undefined
               ? verdict.retryAfterSeconds * 1000
@@ -161,6 +169,7 @@ export function createCreateActivities({ client, gate: gateConfig, idempotency =
         case 'not_sent':
           // Recorded before the failure, so that the retry knows this attempt sent nothing.
           if (gate) await gate.release(requesterOf(ask));
+          if (contacts) await releaseContact(contacts);
           heartbeat({ notSent: activityInfo().attempt });
           throw ApplicationFailure.create({ type: FailureType.ApiUnavailable, message: verdict.message });
         case 'ambiguous':

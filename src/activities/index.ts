@@ -1,8 +1,10 @@
 import { cancellationSignal, log } from '@temporalio/activity';
 import { type AgentPhoneClient, AgentPhoneHttpError, type CallDetails } from '../agentphone';
+import { terminalStatuses } from '../agentphone/statuses';
 import { FailureType } from '../shared/failures';
 import { createCampaignActivities, type RateCeiling } from './campaign';
 import { createCreateActivities, type IdempotencyTrust, type RateLimited } from './create-call';
+import { type ContactPolicyDeps, recordContactOutcome } from './contact-policy';
 import { createDialGateActivities, type DialGateConfig } from './dial-gate-client';
 import { createEarlierCallActivities } from './earlier-call';
 import { toFailure } from './http-failure';
@@ -13,6 +15,7 @@ import { resolveTiming } from '../shared/timing';
 
 export type { IdempotencyTrust, RateLimited } from './create-call';
 export type { EarlierCall } from './earlier-call';
+export type { ContactPolicyDeps } from './contact-policy';
 
 export interface ActivityDeps {
   client: AgentPhoneClient;
@@ -24,6 +27,8 @@ export interface ActivityDeps {
   searchAttributes?: boolean;
   /** The API key's ceiling, creates per window. @default the contract's 10 a minute */
   rateLimit?: RateCeiling;
+  /** The contact policy: the do-not-call list and frequency caps, checked before every create. */
+  contacts?: ContactPolicyDeps;
 }
 
 /**
@@ -49,7 +54,7 @@ export function createActivities(deps: ActivityDeps) {
 
 export type Activities = ReturnType<typeof createActivities>;
 
-function createCallActivities({ client, searchAttributes = false, gate }: ActivityDeps) {
+function createCallActivities({ client, searchAttributes = false, gate, contacts }: ActivityDeps) {
   return {
     /**
      * The guard rails and the timing overrides, checked in an activity so that the decision is recorded in
@@ -74,7 +79,9 @@ function createCallActivities({ client, searchAttributes = false, gate }: Activi
     /** Reads the call's status. Reads are safe to repeat, so every transient fault is retried by Temporal. */
     async getCall(callId: string): Promise<GetCallOutcome> {
       try {
-        return { kind: 'call', ...(await client.getCall(callId, { signal: cancellationSignal() })) };
+        const call = await client.getCall(callId, { signal: cancellationSignal() });
+        if (contacts && terminalStatuses.includes(call.status)) await recordContactOutcome(contacts, call.status);
+        return { kind: 'call', ...call };
       } catch (error) {
         return rateLimitedOrThrow(error, 'read', callId);
       }

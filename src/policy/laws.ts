@@ -46,10 +46,11 @@ export const hourMs = 3_600_000;
 export const dayMs = 24 * hourMs;
 
 /**
- * The window of a per-campaign cap that names none: the campaign's whole life. A finite number, so the policy
- * stays JSON (Infinity would become null on the way to an activity).
+ * The window of a per-campaign cap that names none: the campaign's whole life, taken as ten years (no campaign runs
+ * that long). A finite number, so the policy stays JSON (Infinity would become null on the way to an activity), and
+ * within what the contact store accepts (a century).
  */
-export const wholeCampaignMs = Number.MAX_SAFE_INTEGER;
+export const wholeCampaignMs = 10 * 365 * dayMs;
 
 /** The package's defaults. Not laws: choices made to stay inside the strictest common rules. */
 export const packageDefaults = {

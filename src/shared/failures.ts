@@ -37,6 +37,13 @@ export const FailureType = {
    * the call is not placed again. Details: the earlier run and when its create was sent.
    */
   CallOutcomeUnknown: 'CallOutcomeUnknown',
+  /** The number is on the do-not-call list: nothing was sent. Details: who listed it, when, why. */
+  DoNotCall: 'DoNotCall',
+  /**
+   * One more call would put the number over a frequency cap of the contact policy: nothing was sent. Details: the
+   * cap and `allowedAt`, when it lets one more through.
+   */
+  FrequencyCapped: 'FrequencyCapped',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -57,6 +64,9 @@ export const nextStep: Record<FailureType, string> = {
   UnexpectedResponse: 'AgentPhone answered in a form this package does not understand. Report it with the call id.',
   CallOutcomeUnknown:
     'A create was sent and its answer lost. Look the call up in the AgentPhone dashboard (by number and time) before calling again.',
+  DoNotCall:
+    'The number is on the do-not-call list and is never called. Remove it only if the person asked to be called.',
+  FrequencyCapped: 'The number was called as often as the contact policy allows. Start the call again after allowedAt.',
 };
 
 /** What a failure says, read through whatever wraps it. */

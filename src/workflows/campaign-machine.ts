@@ -243,6 +243,10 @@ export class CampaignMachine {
         // The create may have dialed: never again automatically. The report lists it for a person to look up.
         this.states[i] = stateCode.unknown;
         return;
+      case FailureType.DoNotCall:
+        // Listed after the campaign was approved: checked again at dial time, never called.
+        this.markSkipped(i, 'do_not_call');
+        return;
     }
     this.states[i] = stateCode.failed;
     c.failedByType[outcome.failureType] = (c.failedByType[outcome.failureType] ?? 0) + 1;

@@ -20,7 +20,8 @@ export default class SummaryReporter implements Reporter {
         else if (state === 'skipped') skipped.push(`${module.moduleId.split('/test/').pop()}: ${test.fullName}`);
       }
     }
-    if (skipped.length) console.log(`\nSkipped (each file printed its reason above):\n${skipped.map((s) => `  - ${s}`).join('\n')}`);
+    if (skipped.length)
+      console.log(`\nSkipped (each file printed its reason above):\n${skipped.map((s) => `  - ${s}`).join('\n')}`);
     console.log(`\nTests: ${passed} passed, ${failed} failed, ${skipped.length} skipped`);
   }
 }

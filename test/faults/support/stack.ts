@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../../src/simulator';
 import type { callCampaignWorkflow } from '../../../src/workflows';
+import { startPostgres } from '../../helpers/postgres';
 import { assertBuilt, DevServer, Logs, sleep, WorkerProcess, workerEnv } from './processes';
 
 export { waitForProgress } from '../../helpers/campaign';
@@ -54,10 +55,13 @@ export async function startStack({
   const dir = mkdtempSync(join(tmpdir(), `faults-${suite}-`));
   const dbFile = persistent ? join(dir, 'temporal.db') : undefined;
   const logs = new Logs();
-  const [server, sim] = await Promise.all([
+  // Several workers share one contact store, as in production: PostgreSQL (the embedded one is one process's).
+  const [server, sim, postgres] = await Promise.all([
     DevServer.start({ logs, ...(dbFile ? { dbFile } : {}) }),
     startSimulator({ apiKey, progress: 'polls', credits: Number.POSITIVE_INFINITY, ...simulator }),
+    startPostgres(),
   ]);
+  const databaseUrl = await postgres.createDatabase();
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   const taskQueue = `faults-${suite}-${Date.now()}`;
@@ -83,6 +87,7 @@ export async function startStack({
         // The workers' ceiling is the simulator's: campaigns may pace up to what the API they talk to accepts.
         ...(simulator.rateLimit ? { rateLimit: `${simulator.rateLimit.limit}/${simulator.rateLimit.windowMs}ms` } : {}),
       });
+      env.AGENTPHONE_DATABASE_URL = databaseUrl;
       Object.assign(env, extraEnv);
       const worker = await WorkerProcess.start(`worker#${++started}`, env, logs);
       workers.push(worker);
@@ -93,6 +98,7 @@ export async function startStack({
       await connection.close().catch(() => undefined);
       await server.stop();
       await sim.close();
+      await postgres.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

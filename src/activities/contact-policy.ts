@@ -1,0 +1,92 @@
+import { activityInfo, log } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { type ContactStore, type DncEntry, UnknownReservationError } from '../contact-store';
+import { capsFor, type ContactPolicy } from '../policy';
+import { FailureType } from '../shared/failures';
+import { maskPhoneNumber } from '../shared/mask';
+
+/** The contact policy a worker enforces: its rules and the store that remembers every contact. */
+export interface ContactPolicyDeps {
+  store: ContactStore;
+  policy: ContactPolicy;
+}
+
+/**
+ * The policy check, the last step before a create is sent: the do-not-call list, then the frequency caps, and the
+ * contact recorded in the same transaction (ContactStore.reserve). The reservation is named by the workflow run, so a
+ * retried attempt or a replayed workflow asks the same question and gets the same verdict, counted once. A refusal
+ * is a non-retryable failure of the create activity, so the verdict is recorded in the workflow's history and no
+ * request leaves the worker.
+ */
+export async function reserveContact(
+  { store, policy }: ContactPolicyDeps,
+  toPhoneNumber: string,
+  campaignId: string | undefined,
+): Promise<void> {
+  const verdict = await store.reserve({
+    reservationId: reservationIdOf(),
+    number: toPhoneNumber,
+    ...(campaignId === undefined ? {} : { campaignId }),
+    at: Date.now(),
+    // A campaign-scoped cap needs a campaign: a single call is counted by the caps on the number alone.
+    caps: capsFor(toPhoneNumber, policy).filter((cap) => campaignId !== undefined || cap.scope === 'number'),
+  });
+  switch (verdict.kind) {
+    case 'reserved':
+      return;
+    case 'do_not_call':
+      throw doNotCall(toPhoneNumber, verdict.entry);
+    case 'capped': {
+      const allowedAt = new Date(verdict.allowedAt).toISOString();
+      throw ApplicationFailure.create({
+        type: FailureType.FrequencyCapped,
+        message: `${maskPhoneNumber(toPhoneNumber)} was called as often as the contact policy allows (${verdict.cap}): allowed again at ${allowedAt}.`,
+        nonRetryable: true,
+        details: [{ cap: verdict.cap, allowedAt }],
+      });
+    }
+  }
+}
+
+/** A create that certainly placed nothing (the API refused it): its contact no longer counts. */
+export async function releaseContact({ store }: ContactPolicyDeps): Promise<void> {
+  await store.release(reservationIdOf());
+}
+
+/**
+ * The call's end, kept with its reservation. Best effort: a call created before the worker had a store has no
+ * reservation, and a store that is down must not fail a call that has already happened.
+ */
+export async function recordContactOutcome({ store }: ContactPolicyDeps, status: string): Promise<void> {
+  try {
+    await store.recordOutcome(reservationIdOf(), status, Date.now());
+  } catch (error) {
+    if (error instanceof UnknownReservationError) return;
+    log.warn('could not record the call outcome in the contact store', { error: String(error) });
+  }
+}
+
+function doNotCall(toPhoneNumber: string, entry: DncEntry): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureType.DoNotCall,
+    message: `${maskPhoneNumber(toPhoneNumber)} is on the do-not-call list (added by ${entry.by} at ${new Date(entry.at).toISOString()}): it is never called.`,
+    nonRetryable: true,
+    details: [
+      {
+        by: entry.by,
+        at: new Date(entry.at).toISOString(),
+        ...(entry.reason === undefined ? {} : { reason: entry.reason }),
+        ...(entry.source === undefined ? {} : { source: entry.source }),
+      },
+    ],
+  });
+}
+
+/**
+ * One reservation per workflow run: its attempts and replays share it, and a new run of the same id (allowed to dial
+ * only when the earlier one placed no call) is decided anew, so a number taken off the list can be called again.
+ */
+function reservationIdOf(): string {
+  const { workflowExecution, activityId } = activityInfo();
+  return workflowExecution ? `${workflowExecution.workflowId}/${workflowExecution.runId}` : `activity-${activityId}`;
+}

@@ -1,0 +1,217 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAgentPhoneClient } from '../src/agentphone';
+import { startCall } from '../src/calls';
+import { type ContactStore, openContactStore } from '../src/contact-store';
+import { type ContactPolicy, parseContactPolicy } from '../src/policy';
+import { type CampaignProgress } from '../src/shared/campaign-types';
+import { failureOf, FailureType } from '../src/shared/failures';
+import { approveCampaignUpdate } from '../src/shared/messages';
+import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
+import { type CallWorker, createCallWorker } from '../src/worker';
+import { callCampaignWorkflow } from '../src/workflows';
+import { waitForProgress } from './helpers/campaign';
+import { startPostgres, type TestPostgres } from './helpers/postgres';
+import { createDevServerEnv, uniqueId, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
+
+// The contact policy as the worker enforces it, right before every create: on a dev server, with the gate, the
+// simulator over HTTP, and each store (the embedded one and a real PostgreSQL).
+
+const timing = { pollInterval: '200ms', enrichmentInterval: '50ms' };
+/** One gate queue for the file: the key's gate is one workflow, and it stays on the queue it was started on. */
+const gateQueue = uniqueTaskQueue('contact-policy-gate');
+
+let env: TestWorkflowEnvironment;
+let sim: Simulator;
+let postgres: TestPostgres;
+
+beforeAll(async () => {
+  [env, sim, postgres] = await Promise.all([
+    createDevServerEnv(),
+    startSimulator({ apiKey: 'sk_test_contact_policy', progress: 'polls', credits: Number.POSITIVE_INFINITY }),
+    startPostgres(),
+  ]);
+}, 180_000);
+
+afterAll(async () => {
+  await sim?.close();
+  await postgres?.stop();
+  await env?.teardown();
+});
+
+beforeEach(() => sim.reset());
+
+const stores: { kind: string; open: () => Promise<ContactStore>; cleanup?: () => void }[] = [
+  (() => {
+    const dir = mkdtempSync(join(tmpdir(), 'contact-policy-test-'));
+    return {
+      kind: 'embedded',
+      open: () => openContactStore({ dataDir: dir }),
+      cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    };
+  })(),
+  { kind: 'postgres', open: async () => openContactStore({ databaseUrl: await postgres.createDatabase() }) },
+];
+
+const posts = (number: string) => sim.requests().filter((r) => r.method === 'POST' && r.toPhoneNumber === number);
+
+describe.each(stores)('the contact policy on the $kind store', ({ open, cleanup }) => {
+  let store: ContactStore;
+  let worker: CallWorker;
+  let running: Promise<void>;
+  let taskQueue: string;
+  let policy: ContactPolicy;
+
+  beforeAll(async () => {
+    store = await open();
+    policy = parseContactPolicy({ caps: { perNumber: { limit: 2, window: '24h' } } }, 'test policy');
+    taskQueue = uniqueTaskQueue('contact-policy');
+    worker = await createCallWorker({
+      connection: env.nativeConnection,
+      taskQueue,
+      agentPhone: createAgentPhoneClient({ apiKey: sim.apiKey, baseUrl: sim.baseUrl }),
+      rateLimit: { count: 100, windowMs: 1_000 },
+      gate: { taskQueue: gateQueue },
+      searchAttributes: false,
+      worker: { workflowBundle: await workflowBundle() },
+      contacts: { store, policy },
+    });
+    running = worker.run();
+  }, 180_000);
+
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await store?.close();
+    cleanup?.();
+  });
+
+  const call = async (toPhoneNumber: string) => {
+    const { handle } = await startCall(
+      env.client,
+      { toPhoneNumber, objective: 'Ask about opening hours', timing },
+      { taskQueue, workflowId: uniqueId('call') },
+    );
+    return handle.result().then(
+      (result) => ({ ok: true as const, result }),
+      (error: unknown) => ({ ok: false as const, failure: failureOf(error) }),
+    );
+  };
+
+  it('never dials a number on the do-not-call list: the call fails DoNotCall and no request is sent', async () => {
+    const number = '+14155550301';
+    await store.dnc.add({ number, by: 'dana', reason: 'asked not to be called', source: 'opt-out' });
+    const ended = await call(number);
+    expect(ended.ok).toBe(false);
+    if (ended.ok) return;
+    expect(ended.failure.type).toBe(FailureType.DoNotCall);
+    expect(ended.failure.message).toContain('+1415•••0301 is on the do-not-call list');
+    expect(ended.failure.message).not.toContain(number);
+    expect(ended.failure.details).toEqual([
+      expect.objectContaining({ by: 'dana', reason: 'asked not to be called', source: 'opt-out' }),
+    ]);
+    expect(posts(number)).toHaveLength(0);
+  });
+
+  it('dials a number again once it is taken off the list', async () => {
+    const number = '+14155550302';
+    await store.dnc.add({ number, by: 'dana' });
+    expect((await call(number)).ok).toBe(false);
+    await store.dnc.remove(number, 'dana');
+    const ended = await call(number);
+    expect(ended.ok && ended.result.status).toBe('completed');
+    expect(posts(number)).toHaveLength(1);
+  });
+
+  it('fails the call over the frequency cap FrequencyCapped, with when it is allowed again, and sends nothing', async () => {
+    const number = '+14155550303';
+    const before = Date.now();
+    expect((await call(number)).ok).toBe(true);
+    expect((await call(number)).ok).toBe(true);
+    const third = await call(number);
+    expect(third.ok).toBe(false);
+    if (third.ok) return;
+    expect(third.failure.type).toBe(FailureType.FrequencyCapped);
+    const [details] = third.failure.details as [{ cap: string; allowedAt: string }];
+    expect(details.cap).toBe('per-number');
+    const allowedAt = Date.parse(details.allowedAt);
+    expect(allowedAt).toBeGreaterThanOrEqual(before + 24 * 3600_000);
+    expect(allowedAt).toBeLessThan(Date.now() + 24 * 3600_000);
+    expect(posts(number)).toHaveLength(2);
+  });
+
+  it('lets exactly one of two calls to one number at one instant through a cap of one', async () => {
+    const strict = parseContactPolicy({ caps: { perNumber: { limit: 1, window: '24h' } } }, 'cap of one');
+    const number = '+14155550304';
+    const raceQueue = uniqueTaskQueue('contact-race');
+    const raceWorker = await createCallWorker({
+      connection: env.nativeConnection,
+      taskQueue: raceQueue,
+      agentPhone: createAgentPhoneClient({ apiKey: sim.apiKey, baseUrl: sim.baseUrl }),
+      gate: false,
+      searchAttributes: false,
+      worker: { workflowBundle: await workflowBundle() },
+      contacts: { store, policy: strict },
+    });
+    const endings = await raceWorker.runUntil(async () => {
+      const handles = await Promise.all(
+        [1, 2].map(async () => {
+          const started = await startCall(
+            env.client,
+            { toPhoneNumber: number, objective: 'Ask about opening hours', timing },
+            { taskQueue: raceQueue, workflowId: uniqueId('race') },
+          );
+          return started.handle;
+        }),
+      );
+      return Promise.all(
+        handles.map((h) =>
+          h.result().then(
+            () => 'completed',
+            (e: unknown) => failureOf(e).type,
+          ),
+        ),
+      );
+    });
+    expect(endings.sort()).toEqual(['FrequencyCapped', 'completed']);
+    expect(posts(number)).toHaveLength(1);
+  });
+
+  it('does not count a call the API refused (402): the number may be called again at once', async () => {
+    const number = '+14155550305';
+    sim.setCredits(0);
+    const refused = await call(number);
+    expect(!refused.ok && refused.failure.type).toBe(FailureType.InsufficientCredits);
+    sim.setCredits(Number.POSITIVE_INFINITY);
+    expect((await call(number)).ok).toBe(true);
+    expect((await call(number)).ok).toBe(true);
+    expect(posts(number)).toHaveLength(3);
+  });
+
+  it('skips a campaign target put on the list after approval as do_not_call, and calls the others', async () => {
+    const listed = magicNumbers.achieved;
+    const other = '+14155550306';
+    const handle = await env.client.workflow.start(callCampaignWorkflow, {
+      taskQueue,
+      workflowId: uniqueId('campaign-dnc'),
+      args: [
+        {
+          name: 'Do-not-call at dial time',
+          targets: [listed, other].map((toPhoneNumber) => ({ toPhoneNumber, objective: 'Ask' })),
+          timing,
+        },
+      ],
+    });
+    await waitForProgress(handle, (p) => p.state === 'awaiting_approval', 60_000);
+    await store.dnc.add({ number: listed, by: 'dana', reason: 'asked during the review' });
+    await handle.executeUpdate(approveCampaignUpdate, { args: [{ by: 'ops' }] });
+    const report = (await handle.result()) as CampaignProgress;
+    expect(report.counts).toMatchObject({ skipped: 1, achieved: 1 });
+    expect(report.skippedByReason).toEqual({ do_not_call: 1 });
+    expect(posts(listed)).toHaveLength(0);
+    expect(posts(other)).toHaveLength(1);
+  });
+});
