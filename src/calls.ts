@@ -5,12 +5,13 @@ import { defaultTaskQueue } from './config';
 import { failureOf, FailureType } from './shared/failures';
 import { checkCallRequest } from './guardrails';
 import { resolveTiming } from './shared/timing';
-import type { placeCallWorkflow } from './workflows';
+import type { doNotCallWorkflow, placeCallWorkflow } from './workflows';
+import { type DncAnswer, type DncCommand, dncImportChunkRows } from './shared/do-not-call';
 import type { CallResult, CallState, PlaceCallInput } from './shared/call-types';
 import { callStateQuery } from './shared/messages';
 import { maskPhoneNumber } from './shared/mask';
 
-export { maskPhoneNumber };
+export { maskPhoneNumber, dncImportChunkRows };
 
 /** Thrown by {@link startCall} before anything is started: the input breaks a guard rail. */
 export class CallInputError extends Error {
@@ -132,4 +133,25 @@ export function assertCallInput(input: unknown): asserts input is PlaceCallInput
   if (!verdict.ok) throw new CallInputError(verdict.type, verdict.field, verdict.message);
   const timing = resolveTiming((input as PlaceCallInput).timing);
   if (!timing.ok) throw new CallInputError(FailureType.InvalidInput, 'timing', timing.message);
+}
+
+/**
+ * Runs one command on the do-not-call list through the workers (doNotCallWorkflow), which hold the contact store:
+ * `{ op: 'add', number, by, reason }`, `remove`, `check`, `list`, or `import` of up to a few thousand rows (the CLI
+ * sends a file in chunks of {@link dncImportChunkRows}). Numbers are E.164; a bad one fails InvalidInput, nothing
+ * written.
+ */
+export async function doNotCallList<C extends DncCommand>(
+  client: Client,
+  command: C,
+  options: { taskQueue?: string } = {},
+): Promise<Extract<DncAnswer, { op: C['op'] }>> {
+  const { taskQueue = defaultTaskQueue } = options;
+  const answer = await client.workflow.execute<typeof doNotCallWorkflow>('doNotCallWorkflow', {
+    args: [command],
+    taskQueue,
+    workflowId: `dnc-${command.op}-${randomUUID()}`,
+    staticSummary: `Do-not-call list: ${command.op}${'number' in command ? ` ${maskPhoneNumber(command.number)}` : ''}`,
+  });
+  return answer as Extract<DncAnswer, { op: C['op'] }>;
 }

@@ -4,6 +4,8 @@ export {
   assertCallInput,
   CallInputError,
   callFailureOf,
+  dncImportChunkRows,
+  doNotCallList,
   maskPhoneNumber,
   placeCall,
   startCall,
@@ -12,7 +14,8 @@ export {
   type StartCallOptions,
   type StartedCall,
 } from './calls';
-export { callCampaignWorkflow, placeCallWorkflow } from './workflows';
+export { callCampaignWorkflow, doNotCallWorkflow, placeCallWorkflow } from './workflows';
+export type { DncAnswer, DncCommand, DncListing } from './shared/do-not-call';
 export {
   callStateQuery,
   campaignProgressQuery,
@@ -56,3 +59,5 @@ export { readTargetsCsv, validateTargets, parseTargetsCsv, TargetsFileError } fr
 export { dataConverterFor, EncryptionCodec, PayloadDecryptionError } from './encryption/codec';
 export { loadKeyRing, generateKey, EncryptionConfigError, type KeyRing } from './encryption/keys';
 export { startCodecServer, type CodecServerOptions } from './encryption/codec-server';
+export { openContactStore, contactStoreOptionsFromEnv, type ContactStore } from './contact-store';
+export { loadContactPolicy, parseContactPolicy, ContactPolicyError, type ContactPolicy } from './policy';

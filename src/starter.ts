@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addCampaignCommands } from './cli/commands';
+import { addDoNotCallCommands } from './cli/commands/dnc';
 import { CallInputError, callFailureOf, startCall, waitForCall } from './calls';
 import { ConfigError, loadClientConfig } from './config';
 import { dataConverterFor } from './encryption/codec';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
     });
 
   addCampaignCommands(program);
+  addDoNotCallCommands(program);
   return program;
 }
 

@@ -1,6 +1,14 @@
 import { activityInfo, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { type ContactStore, type DncEntry, UnknownReservationError } from '../contact-store';
+import {
+  type ContactStore,
+  ContactStoreInputError,
+  DncImportError,
+  type DncEntry,
+  InvalidPhoneNumberError,
+  UnknownReservationError,
+} from '../contact-store';
+import type { DncAnswer, DncCommand, DncListing } from '../shared/do-not-call';
 import { capsFor, type ContactPolicy } from '../policy';
 import { FailureType } from '../shared/failures';
 import { maskPhoneNumber } from '../shared/mask';
@@ -89,4 +97,76 @@ function doNotCall(toPhoneNumber: string, entry: DncEntry): ApplicationFailure {
 function reservationIdOf(): string {
   const { workflowExecution, activityId } = activityInfo();
   return workflowExecution ? `${workflowExecution.workflowId}/${workflowExecution.runId}` : `activity-${activityId}`;
+}
+
+/** The do-not-call list's commands (doNotCallWorkflow), on the worker that holds the store. */
+export function createDoNotCallActivities(contacts: ContactPolicyDeps | undefined) {
+  return {
+    async doNotCall(command: DncCommand): Promise<DncAnswer> {
+      if (!contacts) {
+        throw ApplicationFailure.create({
+          type: FailureType.InvalidInput,
+          message: 'This worker has no contact store: run the production worker (npm run worker), which opens it.',
+          nonRetryable: true,
+        });
+      }
+      try {
+        return await runCommand(contacts.store, command);
+      } catch (error) {
+        // Bad input is the operator's to fix: said once, not retried. The messages show numbers masked.
+        if (
+          error instanceof InvalidPhoneNumberError ||
+          error instanceof DncImportError ||
+          error instanceof ContactStoreInputError
+        ) {
+          throw ApplicationFailure.create({
+            type: FailureType.InvalidInput,
+            message: error.message,
+            nonRetryable: true,
+          });
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+async function runCommand(store: ContactStore, command: DncCommand): Promise<DncAnswer> {
+  switch (command.op) {
+    case 'add': {
+      const { number, by, reason, source } = command;
+      const entry = await store.dnc.add({
+        number,
+        by,
+        ...(reason === undefined ? {} : { reason }),
+        ...(source === undefined ? {} : { source }),
+      });
+      return { op: 'add', entry: listing(entry) };
+    }
+    case 'remove':
+      return { op: 'remove', removed: await store.dnc.remove(command.number, command.by) };
+    case 'check': {
+      const entry = await store.dnc.check(command.number);
+      return entry ? { op: 'check', listed: true, entry: listing(entry) } : { op: 'check', listed: false };
+    }
+    case 'list': {
+      const { entries, total } = await store.dnc.list({ offset: command.offset, limit: command.limit });
+      return { op: 'list', entries: entries.map(listing), total };
+    }
+    case 'import': {
+      const { rows, by, source, reason } = command;
+      const result = await store.dnc.importRows(rows, { by, source, ...(reason === undefined ? {} : { reason }) });
+      return { op: 'import', ...result };
+    }
+  }
+}
+
+function listing(entry: DncEntry): DncListing {
+  return {
+    number: entry.number,
+    by: entry.by,
+    at: new Date(entry.at).toISOString(),
+    ...(entry.reason === undefined ? {} : { reason: entry.reason }),
+    ...(entry.source === undefined ? {} : { source: entry.source }),
+  };
 }

@@ -4,7 +4,7 @@ import { terminalStatuses } from '../agentphone/statuses';
 import { FailureType } from '../shared/failures';
 import { createCampaignActivities, type RateCeiling } from './campaign';
 import { createCreateActivities, type IdempotencyTrust, type RateLimited } from './create-call';
-import { type ContactPolicyDeps, recordContactOutcome } from './contact-policy';
+import { type ContactPolicyDeps, createDoNotCallActivities, recordContactOutcome } from './contact-policy';
 import { createDialGateActivities, type DialGateConfig } from './dial-gate-client';
 import { createEarlierCallActivities } from './earlier-call';
 import { toFailure } from './http-failure';
@@ -49,6 +49,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEarlierCallActivities(),
     ...createCampaignActivities(deps),
     ...createDialGateActivities(),
+    ...createDoNotCallActivities(deps.contacts),
   };
 }
 

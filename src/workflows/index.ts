@@ -3,3 +3,4 @@
 export { placeCallWorkflow } from './place-call';
 export { callCampaignWorkflow } from './campaign';
 export { dialGateWorkflow } from './dial-gate';
+export { doNotCallWorkflow } from './do-not-call';
