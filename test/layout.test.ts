@@ -56,10 +56,25 @@ const rules: readonly Rule[] = [
   },
   {
     id: 'lower-layers-import-nothing-above',
-    from: ['src/shared/', 'src/guardrails/', 'src/agentphone/', 'src/domain/', 'src/encryption/'],
+    from: [
+      'src/shared/',
+      'src/guardrails/',
+      'src/agentphone/',
+      'src/domain/',
+      'src/encryption/',
+      'src/policy/',
+      'src/contact-store/',
+    ],
     mayNotImport: 'src/workflows/, src/activities/, src/cli/, top-level src/*.ts',
     why: 'they sit below the workflows, activities and clients that use them',
     breaks: (i) => i.local && (isIn(i.target, ['src/workflows/', 'src/activities/', 'src/cli/']) || topLevel(i.target)),
+  },
+  {
+    id: 'policy-and-store-without-temporal',
+    from: ['src/policy/', 'src/contact-store/'],
+    mayNotImport: '@temporalio/*',
+    why: 'the contact policy is rules and a database: activities apply them, so each verdict is recorded in history',
+    breaks: (i) => !i.local && i.specifier.startsWith('@temporalio/'),
   },
   {
     id: 'http-client-without-temporal',
@@ -299,6 +314,7 @@ describe('the layout', () => {
           "import { DefaultFailureConverter } from '@temporalio/common';",
           "import { keysEnvVar } from './keys';",
         ].join('\n'),
+        'src/policy/caps.ts': "import { log } from '@temporalio/activity';",
         'src/encryption/keys.ts': '',
         'src/config.ts': '',
         'src/workflows/index.ts': '',
@@ -319,6 +335,7 @@ describe('the layout', () => {
       'src/agentphone/contract.ts → ./statuses [contract-is-a-leaf]',
       'src/cli/report.ts → @temporalio/common/lib/internal-non-workflow [no-sdk-internals]',
       'src/encryption/failure-converter.ts → ./keys [failure-converter-for-the-bundle]',
+      'src/policy/caps.ts → @temporalio/activity [policy-and-store-without-temporal]',
     ]);
     expect(new Set(found.map((v) => v.rule.id))).toEqual(new Set(rules.map((r) => r.id)));
   });
