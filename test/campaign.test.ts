@@ -293,7 +293,7 @@ describe('callCampaignWorkflow', () => {
     expect(span).toBeLessThan(130_000);
   });
 
-  it("creates no call outside the calling window in the recipient's zone, and holds back targets with no zone", async () => {
+  it("creates no call outside the calling window in the recipient's zone (the row's, else its number's), and holds back targets with no zone", async () => {
     const now = await env.currentTimeMs();
     const hour = new Date(now).getUTCHours();
     const hh = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
@@ -302,15 +302,17 @@ describe('callCampaignWorkflow', () => {
     const list = [
       { toPhoneNumber: numbers(1, 300)[0]!, objective: 'x', timezone: 'Etc/GMT-12', id: 'far-east' },
       { toPhoneNumber: numbers(1, 301)[0]!, objective: 'x', timezone: 'Etc/UTC', id: 'here' },
-      { toPhoneNumber: numbers(1, 302)[0]!, objective: 'x', id: 'nowhere' },
+      // No timezone: London's from its number (open now, as UTC is, in any season); +1 208 330 spans two zones.
+      { toPhoneNumber: '+442071838750', objective: 'x', id: 'london' },
+      { toPhoneNumber: '+12083301234', objective: 'x', id: 'nowhere' },
     ];
     const handle = await start({ targets: list, callingWindow });
     await waitForProgress(handle, inState('awaiting_approval'));
     await handle.executeUpdate(approveCampaignUpdate, { args: [{ by: 'ops' }] });
     const report = await handle.result();
-    expect(report.counts).toMatchObject({ achieved: 2, skipped: 1 });
+    expect(report.counts).toMatchObject({ achieved: 3, skipped: 1 });
     expect(report.skippedByReason).toEqual({ no_timezone: 1 });
-    expect(created()).toBe(2);
+    expect(created()).toBe(3);
     const startedAt = async (key: string) => {
       const events = await historyOf(env.client.workflow.getHandle(`${handle.workflowId}/${key}`));
       const created = events.find((e) => e.activityTaskStartedEventAttributes)?.eventTime;
@@ -323,6 +325,7 @@ describe('callCampaignWorkflow', () => {
     expect(windowStatus('Etc/GMT-12', callingWindow, now).open).toBe(false);
     await recordHistory(handle, 'campaign-calling-window');
     expect(farEast - now).toBeGreaterThan(8 * 3600_000);
+    expect((await startedAt('t-london')) - now).toBeLessThan(3600_000);
     await expect(env.client.workflow.getHandle(`${handle.workflowId}/t-nowhere`).describe()).rejects.toThrow();
   });
 

@@ -359,7 +359,9 @@ describe('parser messages name the line, the column and the problem, never the f
       file('to_phone_number,notes,objective,notes\n+14155550200,a,Ask,b\n'),
     );
     expect(refusals).toEqual([]);
-    expect(valid.map((v) => v.target)).toEqual([{ toPhoneNumber: '+14155550200', objective: 'Ask' }]);
+    expect(valid.map((v) => v.target)).toEqual([
+      { toPhoneNumber: '+14155550200', objective: 'Ask', timezone: 'America/Los_Angeles' },
+    ]);
   });
 
   it('reads line numbers right across read chunks, with a multi-byte character cut at the chunk edge', async () => {

@@ -9,6 +9,7 @@ import { parse as parseCsvSync } from 'csv-parse/sync';
 import { checkCallRequest } from '../guardrails';
 import { stripControls } from '../shared/redact';
 import type { RefusalReason, TargetRefusal, TargetsInspection, ValidTarget } from '../shared/targets';
+import { zoneOfNumber } from '../policy/zone-of-number';
 
 /** A file-level problem: nothing in it is dialed. */
 export class TargetsFileError extends Error {
@@ -580,10 +581,22 @@ export function validateTargets(rows: SourceRow[]): { valid: ValidTarget[]; refu
       index: valid.length,
       key: id !== undefined ? `t-${id}` : line !== undefined ? `line-${line}` : `item-${index}`,
       ...(line === undefined ? {} : { line }),
-      target: { ...verdict.request, ...(typeof timezone === 'string' ? { timezone } : {}), ...(id ? { id } : {}) },
+      target: { ...verdict.request, ...zoneOf(verdict.request.toPhoneNumber, timezone), ...(id ? { id } : {}) },
     });
   }
   return { valid, refusals, rows: rows.length };
+}
+
+/**
+ * The target's zone for its calling window: the row's own, else the one its number's prefix names (libphonenumber's
+ * map, src/policy). A prefix that spans several zones names none: the campaign's defaultTimezone applies, or the
+ * target is held back, never dialed blind. A zone from a prefix is a presumption (numbers move), which is why a row's
+ * timezone always wins.
+ */
+function zoneOf(toPhoneNumber: string, timezone: unknown): { timezone?: string } {
+  if (typeof timezone === 'string') return { timezone };
+  const derived = zoneOfNumber(toPhoneNumber);
+  return derived.kind === 'known' && isTimeZone(derived.zone) ? { timezone: derived.zone } : {};
 }
 
 export function summarize(

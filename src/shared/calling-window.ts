@@ -2,7 +2,10 @@
 export interface CallingWindow {
   start: string;
   end: string;
-  /** Zone for targets that name none. Without it such targets are held back, never dialed blind. */
+  /**
+   * Zone for targets whose zone neither their row nor their number tells (a prefix spanning several zones). Without
+   * it such targets are held back, never dialed blind.
+   */
   defaultTimezone?: string;
 }
 
