@@ -29,6 +29,7 @@ export function buildProgram(): Command {
     .option('--business-name <name>', 'name of the business being called')
     .option('--website <url>', 'website the agent reads for context before calling')
     .option('--id <workflowId>', 'workflow id; starting the same id twice never places a second call', workflowIdOption)
+    .option('--recipient-hours', "wait for the recipient's local calling hours (by its number) before dialing")
     .addOption(new Option('--poll-interval <duration>', 'override the 10s poll interval (demos only)').hideHelp())
     .addOption(new Option('--call-timeout <duration>', 'override the 5m call timeout (demos only)').hideHelp())
     .option('--no-wait', 'print the workflow id and return at once')
@@ -52,6 +53,7 @@ interface CallOptions {
   callTimeout?: string;
   wait: boolean;
   json?: boolean;
+  recipientHours?: boolean;
 }
 
 async function runCall(opts: CallOptions): Promise<number> {
@@ -60,6 +62,7 @@ async function runCall(opts: CallOptions): Promise<number> {
     objective: opts.objective,
     ...(opts.businessName === undefined ? {} : { businessName: opts.businessName }),
     ...(opts.website === undefined ? {} : { website: opts.website }),
+    ...(opts.recipientHours ? { callingHours: 'recipient' as const } : {}),
     ...(opts.pollInterval || opts.callTimeout
       ? {
           timing: {

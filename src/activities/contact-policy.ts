@@ -9,7 +9,8 @@ import {
   UnknownReservationError,
 } from '../contact-store';
 import type { DncAnswer, DncCommand, DncListing } from '../shared/do-not-call';
-import { capsFor, type ContactPolicy } from '../policy';
+import { callingHoursFor, capsFor, type ContactPolicy, defaultContactPolicy } from '../policy';
+import { windowStatus } from '../shared/calling-window';
 import { FailureType } from '../shared/failures';
 import { maskPhoneNumber } from '../shared/mask';
 
@@ -168,5 +169,30 @@ function listing(entry: DncEntry): DncListing {
     at: new Date(entry.at).toISOString(),
     ...(entry.reason === undefined ? {} : { reason: entry.reason }),
     ...(entry.source === undefined ? {} : { source: entry.source }),
+  };
+}
+
+/** Whether the recipient's calling hours are open at `at`, by the contact policy; `unknown` when its zone is. */
+export type RecipientHours =
+  | { kind: 'open'; hours: string }
+  | { kind: 'closed'; hours: string; opensAt: number }
+  | { kind: 'unknown'; reason: string };
+
+/**
+ * The recipient's calling hours (its jurisdiction's, in the zone its number names), evaluated in an activity so that
+ * a change of the tables or of the tz database never changes what a running workflow replays.
+ */
+export function createCallingHoursActivities(contacts: ContactPolicyDeps | undefined) {
+  const policy = contacts?.policy ?? defaultContactPolicy;
+  return {
+    async recipientHours({ toPhoneNumber, at }: { toPhoneNumber: string; at: number }): Promise<RecipientHours> {
+      const hours = callingHoursFor(toPhoneNumber, policy);
+      if (hours.zone.kind === 'unknown') return { kind: 'unknown', reason: hours.zone.reason };
+      const described = `${hours.start}–${hours.end} ${hours.zone.zone} (${hours.source})`;
+      const status = windowStatus(hours.zone.zone, hours, at);
+      return status.open
+        ? { kind: 'open', hours: described }
+        : { kind: 'closed', hours: described, opensAt: status.changesAt };
+    },
   };
 }

@@ -4,7 +4,12 @@ import { terminalStatuses } from '../agentphone/statuses';
 import { FailureType } from '../shared/failures';
 import { createCampaignActivities, type RateCeiling } from './campaign';
 import { createCreateActivities, type IdempotencyTrust, type RateLimited } from './create-call';
-import { type ContactPolicyDeps, createDoNotCallActivities, recordContactOutcome } from './contact-policy';
+import {
+  type ContactPolicyDeps,
+  createCallingHoursActivities,
+  createDoNotCallActivities,
+  recordContactOutcome,
+} from './contact-policy';
 import { createDialGateActivities, type DialGateConfig } from './dial-gate-client';
 import { createEarlierCallActivities } from './earlier-call';
 import { toFailure } from './http-failure';
@@ -15,7 +20,7 @@ import { resolveTiming } from '../shared/timing';
 
 export type { IdempotencyTrust, RateLimited } from './create-call';
 export type { EarlierCall } from './earlier-call';
-export type { ContactPolicyDeps } from './contact-policy';
+export type { ContactPolicyDeps, RecipientHours } from './contact-policy';
 
 export interface ActivityDeps {
   client: AgentPhoneClient;
@@ -36,7 +41,7 @@ export interface ActivityDeps {
  * gate. Both decided once and recorded with the verdict.
  */
 type PreparedCall = { indexed: boolean; gated?: boolean } & (
-  | { ok: true; request: CallRequest; timing: ResolvedTiming; slot?: CampaignDialSlot }
+  | { ok: true; request: CallRequest; timing: ResolvedTiming; slot?: CampaignDialSlot; recipientHours?: true }
   | { ok: false; type: GuardRailFailureType; field: string; message: string }
 );
 
@@ -50,6 +55,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCampaignActivities(deps),
     ...createDialGateActivities(),
     ...createDoNotCallActivities(deps.contacts),
+    ...createCallingHoursActivities(deps.contacts),
   };
 }
 
@@ -74,7 +80,20 @@ function createCallActivities({ client, searchAttributes = false, gate, contacts
       const slot = dialSlotOf((input as { dialSlot?: unknown }).dialSlot);
       if (typeof slot === 'string')
         return { indexed, ok: false, type: FailureType.InvalidInput, field: 'dialSlot', message: slot };
-      return { indexed, gated, ok: true, request: verdict.request, timing: timing.timing, ...(slot ? { slot } : {}) };
+      const callingHours = (input as { callingHours?: unknown }).callingHours;
+      if (callingHours !== undefined && callingHours !== 'recipient') {
+        const message = "callingHours must be 'recipient' (wait for the recipient's calling hours) or left out.";
+        return { indexed, ok: false, type: FailureType.InvalidInput, field: 'callingHours', message };
+      }
+      return {
+        indexed,
+        gated,
+        ok: true,
+        request: verdict.request,
+        timing: timing.timing,
+        ...(slot ? { slot } : {}),
+        ...(callingHours ? { recipientHours: true } : {}),
+      };
     },
 
     /** Reads the call's status. Reads are safe to repeat, so every transient fault is retried by Temporal. */

@@ -17,6 +17,19 @@ export interface PlaceCallInput {
    * campaign's share, within its own `callsPerMinute`. A call started without it is a single call.
    */
   dialSlot?: CampaignDialSlot;
+  /**
+   * `'recipient'`: wait, on a Temporal timer, until the recipient's local calling hours (the contact policy's, by the
+   * number's jurisdiction and zone: 08:00–21:00 in the US, 08:00–20:00 in Florida and Oklahoma). A number whose zone
+   * cannot be told fails `CallingHoursUnknown`, never dialed blind. @default no wait
+   */
+  callingHours?: 'recipient';
+}
+
+/** A call held for the recipient's calling hours: why, and until when. */
+export interface CallingHoursHold {
+  /** E.g. "08:00–21:00 America/New_York (47 CFR 64.1200(c)(1))". */
+  hours: string;
+  until: string;
 }
 
 export interface CampaignDialSlot {
@@ -47,7 +60,15 @@ export interface CallResult {
 }
 
 export type CallPhase =
-  'checking' | 'waiting_for_slot' | 'creating' | 'rate_limited' | 'polling' | 'enriching' | 'completed' | 'failed';
+  | 'checking'
+  | 'waiting_for_hours'
+  | 'waiting_for_slot'
+  | 'creating'
+  | 'rate_limited'
+  | 'polling'
+  | 'enriching'
+  | 'completed'
+  | 'failed';
 
 /** What the `callState` query answers: the live state of one call. */
 export interface CallState {
@@ -62,6 +83,8 @@ export interface CallState {
   failure?: string;
   /** An earlier run of this workflow id placed the call: this run follows it instead of dialing. */
   earlierRunId?: string;
+  /** Held for the recipient's calling hours (`callingHours: 'recipient'`): why, and until when. */
+  heldForHours?: CallingHoursHold;
   /** Time spent waiting for the API key's dial gate so far. */
   waitedForSlotMs?: number;
 }

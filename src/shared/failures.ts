@@ -44,6 +44,11 @@ export const FailureType = {
    * cap and `allowedAt`, when it lets one more through.
    */
   FrequencyCapped: 'FrequencyCapped',
+  /**
+   * The call asked for the recipient's calling hours (`callingHours: 'recipient'`) and the number's time zone cannot
+   * be told (its prefix spans several zones): it is not dialed blind. Details: why.
+   */
+  CallingHoursUnknown: 'CallingHoursUnknown',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -67,6 +72,8 @@ export const nextStep: Record<FailureType, string> = {
   DoNotCall:
     'The number is on the do-not-call list and is never called. Remove it only if the person asked to be called.',
   FrequencyCapped: 'The number was called as often as the contact policy allows. Start the call again after allowedAt.',
+  CallingHoursUnknown:
+    "The recipient's time zone cannot be told from the number, so its calling hours cannot be checked: nothing was sent.",
 };
 
 /** What a failure says, read through whatever wraps it. */

@@ -55,6 +55,12 @@ const { waitForDialSlot } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', maximumInterval: '5s' },
 });
 
+const { recipientHours } = proxyLocalActivities<Activities>({
+  // Tables and the tz database only: quick, and safe to repeat.
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 5 },
+});
+
 const { findEarlierCall } = proxyLocalActivities<Activities>({
   // A history read or two and one visibility list: short reads, retried since they change nothing. Local, so it
   // costs one marker in history instead of three events and a round trip through the task queue.
@@ -109,6 +115,8 @@ export async function placeCallWorkflow(input: PlaceCallInput): Promise<CallResu
         details: [{ earlierRunId: earlier.runId, sentAt: earlier.sentAt }],
       });
     }
+
+    if (prepared.recipientHours && earlier.kind === 'none') await waitForRecipientHours(state, request.toPhoneNumber);
 
     let creates = 0;
     const created =
@@ -173,6 +181,35 @@ async function checkInput(input: PlaceCallInput, index: { enabled: boolean }) {
     });
   }
   return prepared;
+}
+
+/**
+ * Holds the call on a Temporal timer until the recipient's calling hours open (asked again when the timer fires: a
+ * DST change moves the opening). A number whose zone cannot be told is never dialed blind.
+ */
+async function waitForRecipientHours(state: CallState, toPhoneNumber: string): Promise<void> {
+  for (;;) {
+    const hours = await recipientHours.executeWithOptions({ summary: "check the recipient's calling hours" }, [
+      { toPhoneNumber, at: Date.now() },
+    ]);
+    if (hours.kind === 'open') {
+      delete state.heldForHours;
+      return;
+    }
+    if (hours.kind === 'unknown') {
+      throw ApplicationFailure.create({
+        type: FailureType.CallingHoursUnknown,
+        message: `The recipient's calling hours cannot be checked: ${hours.reason}.`,
+        nonRetryable: true,
+        details: [{ reason: hours.reason }],
+      });
+    }
+    state.heldForHours = { hours: hours.hours, until: new Date(hours.opensAt).toISOString() };
+    enter(state, 'waiting_for_hours');
+    await sleep(Math.max(1_000, hours.opensAt - Date.now()), {
+      summary: `outside the recipient's calling hours ${hours.hours}: wait until ${state.heldForHours.until}`,
+    });
+  }
 }
 
 function slotAsk(slot: CampaignDialSlot | undefined): Omit<SlotAsk, 'key'> {
@@ -353,6 +390,9 @@ function showDetails(state: CallState): void {
     ['polls', String(state.polls)],
     ['deadline', state.deadline ?? '—'],
     ...(state.earlierRunId ? [['placed by earlier run', state.earlierRunId]] : []),
+    ...(state.heldForHours
+      ? [['held for calling hours', `${state.heldForHours.hours} until ${state.heldForHours.until}`]]
+      : []),
     ...(state.waitedForSlotMs !== undefined ? [['waited for a dial slot', seconds(state.waitedForSlotMs)]] : []),
     ...(state.failure ? [['failure', state.failure]] : []),
   ];
