@@ -249,6 +249,38 @@ describe('CampaignMachine: dialing', () => {
     expect(h.machine.progress()).toMatchObject({ counts: { failed: 1 }, failedByType: { RateLimited: 1 } });
   });
 
+  it('defers a target over a frequency cap until allowedAt, never earlier, then dials it under a new attempt', async () => {
+    const h = harness(2, { maxConcurrentCalls: 2 });
+    approve(h);
+    const [capped, other] = await h.dialAll();
+    const allowedAt = h.clock.now + 6 * 3_600_000;
+    h.machine.concluded(capped!.target.index, 1, { failureType: 'FrequencyCapped', message: 'x', allowedAt });
+    h.machine.settled(capped!.target.index);
+    finish(h, [other!]);
+    expect(h.machine.review()).toBe('wait');
+    expect(h.machine.progress()).toMatchObject({
+      state: 'running',
+      counts: { pending: 1, achieved: 1 },
+      deferred: { count: 1, nextAt: new Date(allowedAt).toISOString() },
+    });
+    expect(await h.machine.nextDial()).toBe(allowedAt);
+    h.clock.now = allowedAt - 1;
+    expect(await h.machine.nextDial()).toBe(allowedAt);
+    h.clock.now = allowedAt;
+    const [again] = await h.dialAll();
+    expect(again).toMatchObject({ attempt: 2, workflowId: 'camp-1/item-0/r2' });
+    finish(h, [again!]);
+    expect(h.machine.review()).toBe('completed');
+    expect(h.machine.progress()).not.toHaveProperty('deferred');
+  });
+
+  it('counts a FrequencyCapped failure without allowedAt as failed, by its type', async () => {
+    const h = harness(1);
+    approve(h);
+    finish(h, await h.dialAll(), failure('FrequencyCapped'));
+    expect(h.machine.progress()).toMatchObject({ counts: { failed: 1 }, failedByType: { FrequencyCapped: 1 } });
+  });
+
   it('counts every outcome in its state, and never redials an unknown one', async () => {
     const h = harness(6, { maxConcurrentCalls: 6 });
     approve(h);

@@ -191,6 +191,43 @@ describe.each(stores)('the contact policy on the $kind store', ({ open, cleanup 
     expect(posts(number)).toHaveLength(3);
   });
 
+  it('defers a campaign target over its cap until the cap allows it, then calls it: never early, never skipped', async () => {
+    const shortCap = parseContactPolicy({ caps: { perNumber: { limit: 1, window: '20s' } } }, 'one call per 20 s');
+    const number = '+14155550307';
+    const campaignQueue = uniqueTaskQueue('contact-defer');
+    const campaignWorker = await createCallWorker({
+      connection: env.nativeConnection,
+      taskQueue: campaignQueue,
+      agentPhone: createAgentPhoneClient({ apiKey: sim.apiKey, baseUrl: sim.baseUrl }),
+      gate: false,
+      searchAttributes: false,
+      worker: { workflowBundle: await workflowBundle() },
+      contacts: { store, policy: shortCap },
+    });
+    const report = await campaignWorker.runUntil(async () => {
+      const { handle: single } = await startCall(
+        env.client,
+        { toPhoneNumber: number, objective: 'Ask', timing },
+        { taskQueue: campaignQueue, workflowId: uniqueId('call') },
+      );
+      await single.result();
+      const handle = await env.client.workflow.start(callCampaignWorkflow, {
+        taskQueue: campaignQueue,
+        workflowId: uniqueId('campaign-defer'),
+        args: [{ name: 'Deferred by the cap', targets: [{ toPhoneNumber: number, objective: 'Ask' }], timing }],
+      });
+      await waitForProgress(handle, (p) => p.state === 'awaiting_approval', 60_000);
+      await handle.executeUpdate(approveCampaignUpdate, { args: [{ by: 'ops' }] });
+      const held = await waitForProgress(handle, (p) => p.deferred !== undefined, 30_000);
+      expect(held.deferred?.count).toBe(1);
+      return (await handle.result()) as CampaignProgress;
+    });
+    expect(report.counts).toMatchObject({ achieved: 1, skipped: 0, failed: 0 });
+    const [first, second] = posts(number).map((r) => r.at);
+    expect(posts(number)).toHaveLength(2);
+    expect(second! - first!).toBeGreaterThanOrEqual(20_000);
+  });
+
   it('skips a campaign target put on the list after approval as do_not_call, and calls the others', async () => {
     const listed = magicNumbers.achieved;
     const other = '+14155550306';

@@ -21,7 +21,8 @@ export type InspectedTargets =
 
 export type ExistingCall =
   | { result: CallResult }
-  | { failureType: string; message: string }
+  /** `allowedAt`: epoch ms from which a FrequencyCapped target may be dialed again. */
+  | { failureType: string; message: string; allowedAt?: number }
   /** The id is taken by a workflow that this campaign did not start. */
   | { conflict: string };
 

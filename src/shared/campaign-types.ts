@@ -114,6 +114,8 @@ export interface CampaignProgress {
   runs: number;
   /** How its calls' workflow ids are formed: see {@link childWorkflowId}. */
   childIds: ChildIdScheme;
+  /** Targets held by a frequency cap of the contact policy, and when the first of them may be dialed. */
+  deferred?: { count: number; nextAt: string };
   /** Its share of the API key's ceiling and the time its calls waited for it, when the workers run the dial gate. */
   dialGate?: { share: number; waitedForSlotMs: number };
   /** Where its targets come from, as validated: the report reads them from here, never from the start's input. */
@@ -157,6 +159,8 @@ export interface CampaignCarry {
   targetStates: string;
   /** Valid indexes to dial again (no call was created: 402 or a second 429), with their next attempt number. */
   redial: { index: number; attempt: number }[];
+  /** Targets over a frequency cap of the contact policy: dialed again (next attempt) from `notBefore`, never before. */
+  deferred?: { index: number; attempt: number; notBefore: number }[];
   /** Attempt numbers above 1, by valid index. */
   attempts: Record<number, number>;
   skippedByReason: Record<string, number>;

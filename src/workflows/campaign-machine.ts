@@ -243,6 +243,14 @@ export class CampaignMachine {
         // The create may have dialed: never again automatically. The report lists it for a person to look up.
         this.states[i] = stateCode.unknown;
         return;
+      case FailureType.FrequencyCapped:
+        // Called as often as the policy allows: dialed again (a new attempt, a new call id) once the cap lets it.
+        if ('allowedAt' in outcome && outcome.allowedAt !== undefined) {
+          this.states[i] = stateCode.pending;
+          (c.deferred ??= []).push({ index: i, attempt: attempt + 1, notBefore: outcome.allowedAt });
+          return;
+        }
+        break;
       case FailureType.DoNotCall:
         // Listed after the campaign was approved: checked again at dial time, never called.
         this.markSkipped(i, 'do_not_call');
@@ -326,6 +334,14 @@ export class CampaignMachine {
       maxConcurrentCalls: s.maxConcurrentCalls,
       runs: c.runs,
       childIds: c.childIds ?? 1,
+      ...(c.deferred?.length
+        ? {
+            deferred: {
+              count: c.deferred.length,
+              nextAt: new Date(Math.min(...c.deferred.map((d) => d.notBefore))).toISOString(),
+            },
+          }
+        : {}),
       ...(c.gated ? { dialGate: { share: s.share, waitedForSlotMs: c.waitedForSlotMs ?? 0 } } : {}),
       ...(source ? { source } : {}),
     };
@@ -431,6 +447,14 @@ export class CampaignMachine {
   private async nextTarget(now: number): Promise<{ target: ValidTarget; attempt: number } | number | undefined> {
     const c = this.c;
     let wakeAt = Number.POSITIVE_INFINITY;
+    // Deferred targets join the redial queue once their cap allows them (the calling window is checked there).
+    for (let i = 0; c.deferred && i < c.deferred.length; i++) {
+      const { index, attempt, notBefore } = c.deferred[i]!;
+      if (notBefore <= now) {
+        c.deferred.splice(i--, 1);
+        c.redial.push({ index, attempt });
+      } else wakeAt = Math.min(wakeAt, notBefore);
+    }
     for (let i = 0; i < c.redial.length; i++) {
       const entry = c.redial[i]!;
       const target = await this.targetAt(entry.index);
@@ -511,7 +535,12 @@ export class CampaignMachine {
   }
 
   private allConcluded(): boolean {
-    return this.inFlight.size === 0 && this.c.redial.length === 0 && this.concludedCount() === this.states.length;
+    return (
+      this.inFlight.size === 0 &&
+      this.c.redial.length === 0 &&
+      !this.c.deferred?.length &&
+      this.concludedCount() === this.states.length
+    );
   }
 
   private pilotLimitReached(): boolean {

@@ -179,8 +179,9 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
           carry.campaignId,
         ]);
       } else {
-        const { type, message } = failureOf(error);
-        outcome = { failureType: type, message };
+        const { type, message, details } = failureOf(error);
+        const allowedAt = Date.parse(String((details[0] as { allowedAt?: unknown } | undefined)?.allowedAt));
+        outcome = { failureType: type, message, ...(Number.isFinite(allowedAt) ? { allowedAt } : {}) };
       }
     }
     campaign.concluded(vt.index, attempt, outcome);
