@@ -203,7 +203,8 @@ async function publish(report: BenchReport, write: boolean): Promise<void> {
 
   console.log(`\nheadline: ${headline(report)}`);
   if (write) {
-    writeFileSync(join(root, 'docs', 'benchmarks.md'), renderReport(report));
+    const file = join(root, 'docs', 'benchmarks.md');
+    writeFileSync(file, renderReport(report) + standaloneSections(readFileSync(file, 'utf8')));
     console.log('written: docs/benchmarks.md');
   } else {
     console.log('docs/benchmarks.md not written (partial run or --no-write)');
@@ -218,3 +219,16 @@ main().then(
     process.exit(1);
   },
 );
+
+/**
+ * The sections that scripts run on their own write (the contact store's: `bench/dnc-import.ts`,
+ * `bench/policy-check.ts`), each marked by a "replaces this section only" comment: kept as they are, after the run's.
+ */
+function standaloneSections(previous: string): string {
+  const marker = previous.search(
+    /^<!-- Written by `npx tsx bench\/[\w-]+\.ts`, which replaces this section only\. -->$/m,
+  );
+  if (marker < 0) return '';
+  const heading = previous.lastIndexOf('\n## ', marker);
+  return `\n${previous.slice(heading < 0 ? marker : heading + 1).trimEnd()}\n`;
+}
