@@ -18,6 +18,8 @@ let env: TestWorkflowEnvironment;
 let sim: Simulator;
 let worker: ChildProcess | undefined;
 let workerLog = '';
+/** The running worker's embedded contact store. */
+const workerDataDir = freshDataDir();
 const taskQueue = uniqueTaskQueue('integration');
 
 function processEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
@@ -56,7 +58,7 @@ beforeAll(async () => {
     env: processEnv({
       AGENTPHONE_API_KEY: apiKey,
       AGENTPHONE_BASE_URL: sim.baseUrl,
-      AGENTPHONE_DATA_DIR: freshDataDir(),
+      AGENTPHONE_DATA_DIR: workerDataDir,
     }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -197,6 +199,23 @@ describe('the worker process', () => {
     expect(result.stderr).toContain('AGENTPHONE_API_KEY');
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(sim.requests().length).toBe(before);
+  });
+
+  it('refuses to start on an embedded contact store another worker holds, naming AGENTPHONE_DATABASE_URL', async () => {
+    const result = await run(process.execPath, [workerJs], {
+      env: processEnv({
+        AGENTPHONE_API_KEY: apiKey,
+        AGENTPHONE_BASE_URL: sim.baseUrl,
+        AGENTPHONE_DATA_DIR: workerDataDir,
+      }),
+      timeout: 60_000,
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('AGENTPHONE_DATABASE_URL');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('drains and exits 0 on SIGTERM', async () => {
