@@ -157,7 +157,9 @@ for (const [m, mode] of modes.entries()) {
           }
         })();
 
-        const holds = new Set(rng.distinct(size.createKills, 0, size.workerKills - 1));
+        // The kills with a create held come early, among the first twice as many kills: later, the campaigns may have
+        // dialed everything, and there would be no create left to hold (one CI run had none of its 3).
+        const holds = new Set(rng.distinct(size.createKills, 0, Math.min(size.workerKills, 2 * size.createKills) - 1));
         const createsHeld: number[] = [];
         for (let k = 0; k < size.workerKills; k++) {
           await sleep(rng.int(1_000, 3_000));
