@@ -347,6 +347,8 @@ describe.skipIf(unavailable !== undefined)(
       await scrollUntilShown(page, io, `"type": "${FailureType.CallFailed}"`);
       await scrollUntilShown(page, io, /"callId": "cl_\w+"/);
       await scrollUntilShown(page, io, '"lastStatus": "failed"');
+      // The last line of the result, below the code block's first view: found only by scrolling that block.
+      await scrollUntilShown(page, io, '"workflowTaskCompletedEventId"');
       expect(await io.innerText()).not.toContain(encryptedInBase64);
     });
   },

@@ -112,20 +112,32 @@ export async function openCurrentDetails(
 }
 
 /**
- * Waits until `text` is rendered inside `container`, scrolling down over it as needed: the UI's code blocks render
- * only the lines near the viewport, so a long payload (a failure with its stack trace and details) shows its last
- * fields only once scrolled to. Fails naming the text when it never appears.
+ * Waits until `text` is rendered inside `container`, scrolling its code blocks down as needed. The UI shows a
+ * payload in a CodeMirror editor with its own scroll box (about 300 px high) that renders only the lines near that
+ * box's view, so a long payload (a failure with its stack trace and details) shows its last fields only once that
+ * box is scrolled: scrolling the page does not do it, and neither does a wheel over the gap between two blocks (the
+ * CI failure this replaced). Each step scrolls every code block in `container` by 200 px. Fails naming the text,
+ * and saying how far each block had scrolled, when it never appears.
  */
 export async function scrollUntilShown(page: Page, container: Locator, text: string | RegExp): Promise<void> {
   const target = container.getByText(text).first();
-  for (let step = 0; step < 40; step++) {
+  const scrollers = container.locator('.cm-scroller');
+  const positions = () =>
+    scrollers.evaluateAll((boxes) => boxes.map((b) => `${b.scrollTop + b.clientHeight}/${b.scrollHeight} px`).join(', '));
+  for (let step = 0; step < 60; step++) {
     if ((await target.count()) > 0) return;
-    const box = await container.boundingBox();
-    if (box) await page.mouse.move(box.x + box.width / 2, Math.min(box.y + box.height / 2, 900));
-    await page.mouse.wheel(0, 300);
-    await page.waitForTimeout(100);
+    const moved = await scrollers.evaluateAll((boxes) =>
+      boxes
+        .map((box) => {
+          const before = box.scrollTop;
+          box.scrollBy(0, 200);
+          return box.scrollTop !== before;
+        })
+        .includes(true),
+    );
+    await page.waitForTimeout(moved ? 100 : 250);
   }
-  throw new Error(`${String(text)} never appeared in the page, scrolled to the end`);
+  throw new Error(`${String(text)} never appeared in the page; its code blocks were scrolled to ${await positions()}`);
 }
 
 /** A free TCP port on the loopback interface (for the Web UI, which needs one chosen up front). */
