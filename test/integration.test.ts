@@ -1,12 +1,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
 import { createDevServerEnv, uniqueId, uniqueTaskQueue } from './helpers/temporal';
-import { freshDataDir } from './helpers/data-dir';
+import { freshDataDir, scratchDir } from './helpers/data-dir';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..');
@@ -216,6 +216,33 @@ describe('the worker process', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('AGENTPHONE_DATABASE_URL');
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses to start on a contact policy file with an unknown key or impossible hours, listing each, calling nothing', async () => {
+    const file = join(scratchDir(), 'policy.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ caps: { perNumer: { limit: 2 } }, hours: { default: { start: '25:00', end: '21:00' } } }),
+    );
+    const before = sim.requests().length;
+    const result = await run(process.execPath, [workerJs], {
+      env: processEnv({
+        AGENTPHONE_API_KEY: apiKey,
+        AGENTPHONE_BASE_URL: sim.baseUrl,
+        AGENTPHONE_DATA_DIR: freshDataDir(),
+        AGENTPHONE_CONTACT_POLICY: file,
+      }),
+      timeout: 20_000,
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(file);
+    expect(result.stderr).toContain('perNumer');
+    expect(result.stderr).toContain('"25:00" is not an HH:MM clock');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(sim.requests().length).toBe(before);
   });
 
   it('drains and exits 0 on SIGTERM', async () => {
