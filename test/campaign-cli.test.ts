@@ -205,9 +205,18 @@ describe('campaign commands against a real dev server and worker', () => {
     { timeout: 180_000 },
     async () => {
       const file = csvFile(`to_phone_number,objective\n+14155550210,Ask\n+14155550211,Ask\n`);
-      const started = await campaign('start', '--file', file, '--approvers', 'alice,bob', '--json');
+      const started = await campaign(
+        'start',
+        '--file',
+        file,
+        '--approvers',
+        'alice,bob',
+        ...['--retry', 'not_achieved,timed_out', '--retry-delays', '4h,1d', '--max-attempts', '3'],
+        '--json',
+      );
       expect(started.code, started.stderr).toBe(0);
-      const { workflowId: id, valid, creditsNeeded } = JSON.parse(started.stdout);
+      const { workflowId: id, valid, creditsNeeded, input } = JSON.parse(started.stdout);
+      expect(input.retry).toEqual({ on: ['not_achieved', 'timed_out'], delays: ['4h', '1d'], maxAttempts: 3 });
       expect(id).toMatch(/^campaign-targets-\d+-[0-9a-f]{8}$/);
       expect({ valid, creditsNeeded }).toEqual({ valid: 2, creditsNeeded: 2 });
       await waitForProgress(handle(id), (p) => p.state === 'awaiting_approval');
@@ -387,6 +396,35 @@ describe('campaign start with a file it cannot use', () => {
     const zoneAlone = await campaign('start', '--file', file, '--default-timezone', 'Europe/Paris');
     expect(zoneAlone.code).toBe(2);
     expect(zoneAlone.stderr).toContain('--default-timezone applies to --window');
+    const halfLadder = await campaign('start', '--file', file, '--retry', 'not_achieved');
+    expect(halfLadder.code).toBe(2);
+    expect(halfLadder.stderr).toContain('needs --retry, --retry-delays and --max-attempts together');
+    const outcome = await campaign(
+      'start',
+      '--file',
+      file,
+      '--retry',
+      'achieved',
+      '--retry-delays',
+      '4h',
+      '--max-attempts',
+      '3',
+    );
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr).toMatch(/--retry.*not_achieved, failed, timed_out/);
+    const delay = await campaign(
+      'start',
+      '--file',
+      file,
+      '--retry',
+      'failed',
+      '--retry-delays',
+      '4h,90d',
+      '--max-attempts',
+      '3',
+    );
+    expect(delay.code).toBe(2);
+    expect(delay.stderr).toMatch(/--retry-delays.*1s to 30d/);
     const missing = await campaign('start', '--file', join(dir, 'nope.csv'));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('ENOENT');

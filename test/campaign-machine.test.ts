@@ -30,7 +30,11 @@ interface Harness {
   dialAll(): Promise<Dial[]>;
 }
 
-function harness(n: number, options: Partial<CampaignInput> = {}, { inline = true, validated = true } = {}): Harness {
+function harness(
+  n: number,
+  options: Partial<CampaignInput> = {},
+  { inline = true, validated = true, gated = false } = {},
+): Harness {
   const list = targets(n);
   const input: CampaignInput = {
     name: 'Spring check',
@@ -55,6 +59,7 @@ function harness(n: number, options: Partial<CampaignInput> = {}, { inline = tru
       inspection: { sourceHash: 'abc', rows: n, valid: n, refused: 0, refusedByReason: {}, refusals: [] },
       ...(inline ? { inlineValid: list } : {}),
       indexed: true,
+      ...(gated ? { gated } : {}),
     });
   }
   return {
@@ -376,5 +381,148 @@ describe('CampaignMachine: dialing', () => {
     finish(h, await h.dialAll());
     const carry = h.machine.carry();
     expect(carry).toMatchObject({ state: 'running', cursor: 1, targetStates: 'A..', runs: 2 });
+  });
+});
+
+describe('CampaignMachine: the retry ladder', () => {
+  const hour = 3_600_000;
+  const ladder = { on: ['not_achieved', 'failed'], delays: ['4h', '1d'], maxAttempts: 3 } as const;
+  const called = (outcome: CallResult['outcome'], callId: string): ExistingCall => ({
+    result: { callId, status: 'completed', outcome, polls: 1 },
+  });
+
+  /** Dials the one target due now and ends its call with `outcome`. */
+  async function callOnce(h: Harness, outcome: ExistingCall): Promise<Dial> {
+    const [d, ...more] = await h.dialAll();
+    expect(more).toEqual([]);
+    h.machine.concluded(d!.target.index, d!.attempt, outcome);
+    h.machine.settled(d!.target.index);
+    return d!;
+  }
+
+  it('calls again after each delay on a timer, up to maxAttempts, and keeps every call for the report', async () => {
+    const h = harness(1, { retry: { ...ladder, on: [...ladder.on], delays: [...ladder.delays] } }, { gated: true });
+    approve(h);
+    const start = h.clock.now;
+    const first = await callOnce(h, called('not_achieved', 'cl_1'));
+    expect(first).toMatchObject({ attempt: 1, workflowId: 'camp-1/item-0' });
+    expect(first.dialSlot).not.toHaveProperty('ladder');
+    expect(h.machine.review()).toBe('wait');
+    expect(h.machine.progress()).toMatchObject({
+      state: 'running',
+      counts: { pending: 1, not_achieved: 0 },
+      retrying: { count: 1, nextAt: new Date(start + 4 * hour).toISOString() },
+    });
+    expect(h.machine.progress()).not.toHaveProperty('deferred');
+    expect(h.machine.details()).toContain('| waiting to retry | 1 |');
+    // The wait is the workflow's timer: nothing is due a moment before.
+    expect(await h.machine.nextDial()).toBe(start + 4 * hour);
+    h.clock.now = start + 4 * hour - 1;
+    expect(await h.dialAll()).toEqual([]);
+
+    h.clock.now = start + 4 * hour;
+    const second = await callOnce(h, failure('CallFailed'));
+    // A redial of the ladder: the contact policy's per-campaign cap does not count it.
+    expect(second).toMatchObject({ attempt: 2, workflowId: 'camp-1/item-0/r2', dialSlot: { ladder: true } });
+    expect(await h.machine.nextDial()).toBe(start + 4 * hour + 24 * hour);
+
+    h.clock.now = start + 28 * hour;
+    const third = await callOnce(h, called('not_achieved', 'cl_3'));
+    expect(third).toMatchObject({ attempt: 3, dialSlot: { ladder: true } });
+    // maxAttempts reached: the last call's outcome is the target's.
+    expect(h.machine.review()).toBe('completed');
+    const progress = h.machine.progress();
+    expect(progress.counts).toMatchObject({ not_achieved: 1, pending: 0 });
+    expect(progress.failedByType).toEqual({});
+    expect(progress).not.toHaveProperty('retrying');
+    expect(h.machine.targetsPage().ladders).toEqual({
+      0: [
+        { attempt: 1, at: new Date(start).toISOString(), state: 'not_achieved', callId: 'cl_1' },
+        { attempt: 2, at: new Date(start + 4 * hour).toISOString(), state: 'failed' },
+        { attempt: 3, at: new Date(start + 28 * hour).toISOString(), state: 'not_achieved', callId: 'cl_3' },
+      ],
+    });
+  });
+
+  it('ends the ladder at the first outcome not in `on`, and counts a failure by its type only when it is final', async () => {
+    const h = harness(3, { maxConcurrentCalls: 3, retry: { on: ['failed'], delays: ['1h'], maxAttempts: 4 } });
+    approve(h);
+    const dials = await h.dialAll();
+    h.machine.concluded(0, 1, failure('CallFailed'));
+    h.machine.concluded(1, 1, called('not_achieved', 'cl_b'));
+    h.machine.concluded(2, 1, failure('CallOutcomeUnknown'));
+    dials.forEach((d) => h.machine.settled(d.target.index));
+    expect(h.machine.progress()).toMatchObject({
+      counts: { pending: 1, not_achieved: 1, unknown: 1 },
+      retrying: { count: 1 },
+    });
+    expect(h.machine.progress().failedByType).toEqual({});
+    // The last delay repeats: every rung waits an hour.
+    for (let call = 2; call <= 4; call++) {
+      h.clock.now += 3_600_000;
+      const d = await callOnce(h, failure('CallFailed'));
+      expect(d.attempt).toBe(call);
+    }
+    expect(h.machine.review()).toBe('completed');
+    expect(h.machine.progress()).toMatchObject({ counts: { failed: 1 }, failedByType: { CallFailed: 1 } });
+    expect(h.machine.targetsPage().ladders?.[0]).toHaveLength(4);
+    // Targets that never entered the ladder keep no list.
+    expect(Object.keys(h.machine.targetsPage().ladders ?? {})).toEqual(['0']);
+  });
+
+  it('stops at an achieved call', async () => {
+    const h = harness(1, { retry: { on: ['not_achieved'], delays: ['2h'], maxAttempts: 5 } });
+    approve(h);
+    await callOnce(h, called('not_achieved', 'cl_1'));
+    h.clock.now += 2 * 3_600_000;
+    await callOnce(h, called('achieved', 'cl_2'));
+    expect(h.machine.review()).toBe('completed');
+    expect(h.machine.progress().counts.achieved).toBe(1);
+    expect(h.machine.targetsPage().ladders?.[0]?.map((a) => a.state)).toEqual(['not_achieved', 'achieved']);
+  });
+
+  it('keeps a redial on the ladder when the policy defers it, a 402 or a 429 sends it back, or the campaign continues as new', async () => {
+    const retry = { on: ['not_achieved' as const], delays: ['1h'], maxAttempts: 3 };
+    const h = harness(1, { retry }, { gated: true });
+    approve(h);
+    await callOnce(h, called('not_achieved', 'cl_1'));
+    h.clock.now += 3_600_000;
+    const capped = await callOnce(h, {
+      failureType: 'FrequencyCapped',
+      message: 'x',
+      allowedAt: h.clock.now + 5 * 3_600_000,
+    });
+    expect(capped.dialSlot).toMatchObject({ ladder: true });
+    expect(h.machine.progress()).toMatchObject({ retrying: { count: 1 } });
+    h.clock.now += 5 * 3_600_000;
+    const refused = await callOnce(h, failure('RateLimited'));
+    expect(refused.dialSlot).toMatchObject({ ladder: true });
+
+    // The next run of the campaign (continue-as-new) picks the ladder up where it was.
+    const input: CampaignInput = { name: 'Spring check', targets: [], retry };
+    const next = new CampaignMachine(input, resolveSettings(input), h.machine.carry(), {
+      loadPage: async () => [],
+      windowStatus: async (_zone, at) => ({ open: true, changesAt: at + 3_600_000 }),
+      entered: () => {},
+      changed: () => {},
+      now: () => h.clock.now + 60_000,
+    });
+    const again = await next.nextDial();
+    expect(again).toMatchObject({ attempt: 4, dialSlot: { ladder: true } });
+    next.concluded(0, 4, called('not_achieved', 'cl_4'));
+    next.settled(0);
+    // Two calls placed (a capped or refused dial places none): one rung left.
+    expect(next.review()).toBe('wait');
+    expect(next.targetsPage().ladders?.[0]?.map((a) => a.attempt)).toEqual([1, 4]);
+    expect(next.progress()).toMatchObject({ retrying: { count: 1 } });
+  });
+
+  it('does not retry once the campaign is canceled: the waiting targets are skipped', async () => {
+    const h = harness(1, { retry: { on: ['not_achieved'], delays: ['1h'], maxAttempts: 3 } });
+    approve(h);
+    await callOnce(h, called('not_achieved', 'cl_1'));
+    h.machine.decide('cancel', by);
+    h.machine.skipPending();
+    expect(h.machine.progress()).toMatchObject({ counts: { skipped: 1 }, skippedByReason: { canceled: 1 } });
   });
 });

@@ -44,4 +44,47 @@ describe('campaign settings', () => {
       ApplicationFailure,
     );
   });
+
+  describe('the retry ladder', () => {
+    const ladder = { on: ['not_achieved', 'timed_out'], delays: ['4h', '1d'], maxAttempts: 3 };
+    const refusal = (retry: unknown) => {
+      try {
+        resolveSettings({ ...base, retry } as CampaignInput);
+      } catch (error) {
+        return (error as ApplicationFailure).message;
+      }
+      return undefined;
+    };
+
+    it('resolves its delays to ms', () => {
+      expect(resolveSettings({ ...base, retry: ladder } as CampaignInput).retry).toEqual({
+        on: ['not_achieved', 'timed_out'],
+        delaysMs: [4 * 3_600_000, 86_400_000],
+        maxAttempts: 3,
+      });
+    });
+
+    it.each([
+      ['no outcomes', { ...ladder, on: [] }, 'retry.on must list one or more of not_achieved, failed, timed_out'],
+      ['an outcome it never retries', { ...ladder, on: ['achieved'] }, 'retry.on must list'],
+      ['an outcome twice', { ...ladder, on: ['failed', 'failed'] }, 'each once'],
+      ['no delays', { ...ladder, delays: [] }, 'retry.delays must list 1–10 durations from 1s to 30d'],
+      ['a delay that is no duration', { ...ladder, delays: ['tomorrow'] }, 'retry.delays must list'],
+      ['a delay of 90 days', { ...ladder, delays: ['90d'] }, 'retry.delays must list'],
+      ['a delay of 10 ms', { ...ladder, delays: ['10ms'] }, 'retry.delays must list'],
+      ['no maxAttempts', { on: ['failed'], delays: ['1h'] }, 'retry.maxAttempts must be a whole number from 2 to 10'],
+      ['maxAttempts 1', { ...ladder, maxAttempts: 1 }, 'retry.maxAttempts must be a whole number from 2 to 10'],
+      ['maxAttempts 50', { ...ladder, maxAttempts: 50 }, 'retry.maxAttempts must be a whole number from 2 to 10'],
+      ['a ladder that is no object', 'twice', 'retry.on must list'],
+    ])('refuses %s, saying what it takes', (_what, retry, message) => {
+      expect(refusal(retry)).toContain(message);
+    });
+
+    it('is ignored by a campaign started before ladders existed (its replay must not change)', () => {
+      const settings = resolveSettings({ ...base, retry: { on: 'bogus' } } as unknown as CampaignInput, {
+        ladder: false,
+      });
+      expect(settings).not.toHaveProperty('retry');
+    });
+  });
 });

@@ -14,8 +14,9 @@ import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
 import { type CallWorker, createCallWorker } from '../src/worker';
 import { callCampaignWorkflow } from '../src/workflows';
 import { waitForProgress } from './helpers/campaign';
+import { campaignReport } from '../src/cli/report';
 import { startPostgres, type TestPostgres } from './helpers/postgres';
-import { createDevServerEnv, uniqueId, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
+import { createDevServerEnv, recordHistory, uniqueId, uniqueTaskQueue, workflowBundle } from './helpers/temporal';
 
 // The contact policy as the worker enforces it, right before every create: on a dev server, with the gate, the
 // simulator over HTTP, and each store (the embedded one and a real PostgreSQL).
@@ -251,4 +252,44 @@ describe.each(stores)('the contact policy on the $kind store', ({ open, cleanup 
     expect(posts(listed)).toHaveLength(0);
     expect(posts(other)).toHaveLength(1);
   });
+
+  it("redials a target on its retry ladder past the per-campaign cap, within the number's cap, and reports each call", async () => {
+    const number = magicNumbers.notAchieved;
+    const workflowId = uniqueId('campaign-ladder');
+    const handle = await env.client.workflow.start(callCampaignWorkflow, {
+      taskQueue,
+      workflowId,
+      args: [
+        {
+          name: 'Ladder',
+          targets: [{ toPhoneNumber: number, objective: 'Ask' }],
+          retry: { on: ['not_achieved'], delays: ['3s'], maxAttempts: 2 },
+          timing,
+        },
+      ],
+    });
+    await waitForProgress(handle, (p) => p.state === 'awaiting_approval', 60_000);
+    await handle.executeUpdate(approveCampaignUpdate, { args: [{ by: 'ops' }] });
+    const waiting = await waitForProgress(handle, (p) => p.retrying !== undefined, 30_000);
+    expect(waiting).toMatchObject({ state: 'running', retrying: { count: 1 }, counts: { pending: 1 } });
+    // Without the ladder's exemption the policy's one call per number per campaign would defer it for years.
+    const progress = await waitForProgress(handle, (p) => p.state === 'completed', 60_000);
+    expect(progress.counts).toMatchObject({ not_achieved: 1, pending: 0 });
+    const [first, second] = posts(number).map((r) => r.at);
+    expect(posts(number)).toHaveLength(2);
+    expect(second! - first!).toBeGreaterThanOrEqual(3_000);
+    await recordHistory(handle, 'campaign-retry-ladder');
+    const report = await campaignReport(env.client, workflowId);
+    const [row] = report.targets;
+    expect(row).toMatchObject({ state: 'not_achieved', childWorkflowId: `${workflowId}/item-0/r2` });
+    expect(row!.attempts?.map((a) => [a.attempt, a.state])).toEqual([
+      [1, 'not_achieved'],
+      [2, 'not_achieved'],
+    ]);
+    expect(row!.attempts?.every((a) => a.callId?.startsWith('cl_'))).toBe(true);
+    // Its number's cap (2 in 24 h in this suite) is full: a single call now is refused, not sent.
+    const third = await call(number);
+    expect(!third.ok && third.failure.type).toBe(FailureType.FrequencyCapped);
+    expect(posts(number)).toHaveLength(2);
+  }, 180_000);
 });

@@ -21,8 +21,12 @@ const plain: ReportRow = {
   childWorkflowId: 'campaign-a/t-crm-1',
 };
 
+/** The columns of one text field each; `attempts` (a ladder's calls, in one field) has its own test below. */
+type TextColumn = Exclude<(typeof reportColumns)[number], 'attempts'>;
+const textColumns = reportColumns.filter((c): c is TextColumn => c !== 'attempts');
+
 /** Which ReportRow field each report column shows. */
-const fieldOfColumn: Record<(typeof reportColumns)[number], keyof ReportRow> = {
+const fieldOfColumn: Record<TextColumn, keyof ReportRow> = {
   line: 'line',
   key: 'key',
   id: 'id',
@@ -49,7 +53,7 @@ const formulas = [
 const rowsOf = (csv: string): Record<string, string>[] => parse(csv, { columns: true, relax_quotes: false });
 
 describe('report CSV cells are safe to open in a spreadsheet', () => {
-  for (const column of reportColumns) {
+  for (const column of textColumns) {
     it(`escapes every formula trigger in ${column}, leaving the other columns as they were`, () => {
       for (const { value } of formulas) {
         const row = { ...plain, [fieldOfColumn[column]]: value } as ReportRow;
@@ -57,16 +61,31 @@ describe('report CSV cells are safe to open in a spreadsheet', () => {
         const [read] = rowsOf(csv);
         expect(read![column]).toBe(`'${value}`);
         expect(csv.split('\r\n')[1]).toContain(`"'${value.replace(/"/g, '""')}"`);
-        for (const other of reportColumns.filter((c) => c !== column)) {
+        for (const other of textColumns.filter((c) => c !== column)) {
           expect(read![other]).toBe(String(plain[fieldOfColumn[other]]));
         }
+        expect(read!.attempts).toBe('');
       }
     });
   }
 
+  it("writes a retry ladder's calls in one field, in order, never as a formula whatever the call ids hold", () => {
+    const attempts: ReportRow['attempts'] = [
+      { attempt: 1, at: '2026-12-01T12:00:00.000Z', state: 'not_achieved', callId: '=cmd|"/C calc"!A0' },
+      { attempt: 2, at: '2026-12-01T16:00:00.000Z', state: 'failed', callId: 'cl_2' },
+      { attempt: 3, at: '2026-12-02T16:00:00.000Z', state: 'achieved' },
+    ];
+    const [read] = rowsOf(reportCsv([{ ...plain, attempts }]));
+    expect(read!.attempts).toBe(
+      '1 2026-12-01T12:00:00.000Z not_achieved =cmd|"/C calc"!A0; 2 2026-12-01T16:00:00.000Z failed cl_2; ' +
+        '3 2026-12-02T16:00:00.000Z achieved',
+    );
+    expect(read!.attempts).toMatch(/^\d/);
+  });
+
   it('writes ordinary values as they are, and quotes only what RFC 4180 needs', () => {
     expect(reportCsv([plain])).toBe(
-      `${reportColumns.join(',')}\r\n2,t-crm-1,crm-1,14155550200,Acme,achieved,achieved,CallFailed,cl_1,Open until 9,campaign-a/t-crm-1\r\n`,
+      `${reportColumns.join(',')}\r\n2,t-crm-1,crm-1,14155550200,Acme,achieved,achieved,CallFailed,cl_1,Open until 9,campaign-a/t-crm-1,\r\n`,
     );
     expect(csvField('Bistro "Chez Nous", Paris')).toBe('"Bistro ""Chez Nous"", Paris"');
     expect(csvField(' edge')).toBe('" edge"');

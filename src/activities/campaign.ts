@@ -21,8 +21,11 @@ export type InspectedTargets =
 
 export type ExistingCall =
   | { result: CallResult }
-  /** `allowedAt`: epoch ms from which a FrequencyCapped target may be dialed again. */
-  | { failureType: string; message: string; allowedAt?: number }
+  /**
+   * `allowedAt`: epoch ms from which a FrequencyCapped target may be dialed again. `callId`: the call a failure
+   * names (CallFailed, CallTimedOut).
+   */
+  | { failureType: string; message: string; allowedAt?: number; callId?: string }
   /** The id is taken by a workflow that this campaign did not start. */
   | { conflict: string };
 
@@ -148,8 +151,9 @@ export function createCampaignActivities({
         return { result: (await handle.result()) as CallResult };
       } catch (error) {
         if (error instanceof WorkflowFailedError) {
-          const { type, message } = failureOf(error);
-          return { failureType: type, message };
+          const { type, message, details } = failureOf(error);
+          const callId = (details[0] as { callId?: unknown } | undefined)?.callId;
+          return { failureType: type, message, ...(typeof callId === 'string' ? { callId } : {}) };
         }
         log.warn('could not read an existing call workflow', { workflowId, attempt: activityInfo().attempt });
         throw error;

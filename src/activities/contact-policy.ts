@@ -31,14 +31,18 @@ export async function reserveContact(
   { store, policy }: ContactPolicyDeps,
   toPhoneNumber: string,
   campaignId: string | undefined,
+  /** A redial of the campaign's retry ladder: counted against the number's caps, not the campaign's. */
+  ladder = false,
 ): Promise<void> {
   const verdict = await store.reserve({
     reservationId: reservationIdOf(),
     number: toPhoneNumber,
     ...(campaignId === undefined ? {} : { campaignId }),
     at: Date.now(),
-    // A campaign-scoped cap needs a campaign: a single call is counted by the caps on the number alone.
-    caps: capsFor(toPhoneNumber, policy).filter((cap) => campaignId !== undefined || cap.scope === 'number'),
+    // A campaign-scoped cap needs a campaign: a single call, and a ladder's redial, by the caps on the number alone.
+    caps: capsFor(toPhoneNumber, policy).filter(
+      (cap) => cap.scope === 'number' || (campaignId !== undefined && !ladder),
+    ),
   });
   switch (verdict.kind) {
     case 'reserved':

@@ -32,6 +32,8 @@ export interface SlotUse {
   offer?: Offer;
   /** The key's back-off after a 429 without Retry-After: the call's rate-limit wait (the contract's 60 s). */
   backOffMs?: number;
+  /** A redial of the campaign's retry ladder: the per-campaign cap does not count it (CampaignDialSlot.ladder). */
+  ladder?: true;
 }
 
 /**
@@ -136,7 +138,7 @@ export function createCreateActivities({ client, gate: gateConfig, idempotency =
     const key = idempotencyKey();
     await refuseIfAnEarlierAttemptMayHaveSent(gate, ask, key, idempotency);
     // Before the slot is claimed, so that a number the policy refuses costs the key no slot.
-    if (contacts) await reserveContact(contacts, request.toPhoneNumber, ask.campaignId);
+    if (contacts) await reserveContact(contacts, request.toPhoneNumber, ask.campaignId, slot?.ladder === true);
     if (gate) await claimSlot(gate, ask, slot?.offer);
 
     const sentAt = new Date().toISOString();

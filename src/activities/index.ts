@@ -18,7 +18,7 @@ import type { ResolvedTiming } from '../shared/timing';
 import type { CampaignDialSlot } from '../shared/call-types';
 import { resolveTiming } from '../shared/timing';
 
-export type { IdempotencyTrust, RateLimited } from './create-call';
+export type { IdempotencyTrust, RateLimited, SlotUse } from './create-call';
 export type { EarlierCall } from './earlier-call';
 export type { ContactPolicyDeps, RecipientHours } from './contact-policy';
 
@@ -138,10 +138,12 @@ function dialSlotOf(value: unknown): CampaignDialSlot | string | undefined {
   ) {
     return 'dialSlot.cap must be 1–10,000 creates per 100 ms to 1 h.';
   }
+  if (slot.ladder !== undefined && slot.ladder !== true) return 'dialSlot.ladder must be true or left out.';
   return {
     campaignId: slot.campaignId,
     ...(slot.share === undefined ? {} : { share: slot.share }),
     ...(cap ? { cap: { count: cap.count, windowMs: cap.windowMs } } : {}),
+    ...(slot.ladder ? { ladder: true } : {}),
   };
 }
 

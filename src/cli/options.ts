@@ -4,6 +4,7 @@
 import { InvalidArgumentError } from 'commander';
 import { isTimeZone } from '../domain/targets';
 import { type CallingWindow, parseClock } from '../shared/calling-window';
+import { type RetryableOutcome, retryableOutcomes } from '../shared/campaign-types';
 import { durationMs } from '../shared/timing';
 
 export function integer(min: number, max: number, why?: string) {
@@ -36,6 +37,29 @@ export function duration(value: string): string {
     throw new InvalidArgumentError('a duration of at least 1s such as 30m, 24h or 2d.');
   }
   return value.trim();
+}
+
+/** `not_achieved,failed`: the outcomes a retry ladder calls again after. */
+export function retryOutcomes(value: string): RetryableOutcome[] {
+  const list = value.split(',').map((o) => o.trim());
+  const known = (o: string): o is RetryableOutcome => (retryableOutcomes as readonly string[]).includes(o);
+  if (!list.length || !list.every(known) || new Set(list).size !== list.length) {
+    throw new InvalidArgumentError(`one or more of ${retryableOutcomes.join(', ')}, separated by commas.`);
+  }
+  return list as RetryableOutcome[];
+}
+
+/** `4h,1d`: the waits of a retry ladder, each from 1s to 30d (the campaign's own bounds). */
+export function retryDelays(value: string): string[] {
+  const list = value.split(',').map((d) => d.trim());
+  const ok = (d: string) => {
+    const ms = durationMs(d);
+    return ms !== undefined && ms >= 1000 && ms <= 30 * 86_400_000;
+  };
+  if (list.length < 1 || list.length > 10 || !list.every(ok)) {
+    throw new InvalidArgumentError('1–10 durations from 1s to 30d, separated by commas, e.g. 4h,1d.');
+  }
+  return list;
 }
 
 export function names(value: string): string[] {

@@ -84,6 +84,12 @@ const startText = {
         `  calling window  ${w.start}–${w.end} local time${w.defaultTimezone ? ` (default zone ${w.defaultTimezone})` : ''}`,
       );
     }
+    if (input.retry) {
+      const r = input.retry;
+      console.log(
+        `  retry ladder    after ${r.on.join(' or ')}: again in ${r.delays.join(', then ')}; up to ${r.maxAttempts} calls`,
+      );
+    }
     const deadline = progress?.approvalDeadline;
     console.log(
       `  approval        by ${input.approval?.approvers?.map(field).join(' or ') ?? 'anyone'}` +
@@ -148,6 +154,16 @@ export function printStatus(p: CampaignProgress): void {
   console.log(`  counts    ${countsLine(p.counts)}`);
   if (Object.keys(p.skippedByReason).length) console.log(`  skipped   ${byReason(p.skippedByReason)}`);
   if (Object.keys(p.failedByType).length) console.log(`  failed    ${byReason(p.failedByType)}`);
+  if (p.retrying) {
+    console.log(
+      `  retrying  ${p.retrying.count} waiting for their next call, the first at ${field(p.retrying.nextAt)}`,
+    );
+  }
+  if (p.deferred) {
+    console.log(
+      `  deferred  ${p.deferred.count} held by the contact policy's caps, the first until ${field(p.deferred.nextAt)}`,
+    );
+  }
   console.log(
     `  credits   ${p.creditsNeeded ?? total} needed${p.creditsRemaining === undefined ? '' : `, ${p.creditsRemaining} left at the last call`}`,
   );
@@ -180,7 +196,7 @@ export function printRows(rows: ReportRow[]): void {
       r.key,
       r.toPhoneNumber,
       r.businessName ?? '',
-      r.state,
+      r.attempts ? `${r.state} (${plural(r.attempts.length, 'call')})` : r.state,
       r.outcome ?? r.failure ?? '',
       r.callId ?? '',
       oneLine(field(r.summary), 60),

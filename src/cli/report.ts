@@ -7,6 +7,7 @@ import {
   type CampaignSource,
   childWorkflowId,
   type Decision,
+  type LadderAttempt,
   type TargetState,
   targetStateOfCode,
 } from '../shared/campaign-types';
@@ -84,6 +85,8 @@ async function csvTargets(
 interface Tracked {
   state: TargetState;
   attempt: number;
+  /** Its calls, when it entered the retry ladder. */
+  ladder?: LadderAttempt[];
   /** Asked for an inline list: the target itself. */
   target?: ValidTarget;
 }
@@ -104,9 +107,11 @@ async function trackedTargets(handle: CampaignHandle, withTargets: boolean, page
     }
     [...page.states].forEach((code, i) => {
       const target = page.targets?.[i];
+      const ladder = page.ladders?.[offset + i];
       all.push({
         state: targetStateOfCode[code] ?? 'pending',
         attempt: page.attempts[offset + i] ?? 1,
+        ...(ladder ? { ladder } : {}),
         ...(target ? { target } : {}),
       });
     });
@@ -131,6 +136,8 @@ export interface ReportRow {
   summary?: string;
   /** The call workflow of this target; absent when it was never dialed. */
   childWorkflowId?: string;
+  /** Every call of a target on the retry ladder, first to last: when it ended, how, and its call id. */
+  attempts?: LadderAttempt[];
 }
 
 interface CampaignReport {
@@ -174,7 +181,7 @@ export async function campaignReport(
     );
   }
   const rows: ReportRow[] = valid.map((vt, i) => {
-    const { state, attempt } = tracked[i]!;
+    const { state, attempt, ladder } = tracked[i]!;
     return {
       ...(vt.line === undefined ? {} : { line: vt.line }),
       key: vt.key,
@@ -185,6 +192,7 @@ export async function campaignReport(
       ...(notDialed.includes(state)
         ? {}
         : { childWorkflowId: childWorkflowId(progress.campaignId, vt.key, attempt, progress.childIds ?? 1) }),
+      ...(ladder ? { attempts: ladder } : {}),
     };
   });
   await forEachLimited(
@@ -242,6 +250,7 @@ export const reportColumns = [
   'call_id',
   'summary',
   'child_workflow_id',
+  'attempts',
 ] as const;
 
 /** The report as RFC 4180 CSV (CRLF line ends), one row per valid target, with the header {@link reportColumns}. */
@@ -261,12 +270,18 @@ export function reportCsv(rows: ReportRow[]): string {
         r.callId,
         r.summary,
         r.childWorkflowId,
+        r.attempts?.map(attemptText).join('; '),
       ]
         .map(csvField)
         .join(','),
     );
   }
   return `${lines.join('\r\n')}\r\n`;
+}
+
+/** A ladder's call in one field: `2 2026-12-02T09:00:00.000Z not_achieved cl_…` (attempt, end, state, call id). */
+export function attemptText(a: LadderAttempt): string {
+  return [a.attempt, a.at, a.state, a.callId].filter((v) => v !== undefined).join(' ');
 }
 
 /**

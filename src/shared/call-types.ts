@@ -38,6 +38,11 @@ export interface CampaignDialSlot {
   share?: number;
   /** The campaign's own ceiling: its callsPerMinute per its rate window. */
   cap?: { count: number; windowMs: number };
+  /**
+   * A redial of the campaign's retry ladder: the contact policy's per-campaign cap (one call per number per
+   * campaign) does not count it; the caps on the number do.
+   */
+  ladder?: true;
 }
 
 /** The result of a completed call. */

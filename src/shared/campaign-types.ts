@@ -15,6 +15,9 @@ export const campaignOptions = {
   pilotCalls: { default: 0, min: 0, max: 10_000 },
   historyLimit: { default: 10_000, min: 200, max: 40_000 },
   approvalTimeout: { default: '24h', minMs: 1000, maxMs: 30 * 86_400_000 },
+  /** Calls of a target on a retry ladder, the first included. */
+  retryAttempts: { min: 2, max: 10 },
+  retryDelay: { minMs: 1000, maxMs: 30 * 86_400_000 },
 } as const;
 
 /** The rule for a campaign's name, as the campaign and the CLI state it. */
@@ -53,6 +56,14 @@ export interface CampaignInput {
   share?: number;
   callingWindow?: CallingWindow;
   /**
+   * The retry ladder: a target whose call ends in one of `on` is called again after the next of `delays` (the last
+   * one repeats), each redial waiting on a Temporal timer, then for the recipient's calling hours and the contact
+   * policy's caps, up to `maxAttempts` calls in all. `failed` is a call AgentPhone placed and reports failed
+   * (`CallFailed`: no answer, busy); a create that may or may not have dialed (`CallOutcomeUnknown`) is never redialed.
+   * The campaign stays open until every ladder ends. @example { on: ['not_achieved'], delays: ['4h', '1d'], maxAttempts: 3 }
+   */
+  retry?: RetryLadder;
+  /**
    * Passed to every call. `rateWindow` (default '60s') scales the minute of callsPerMinute for benchmarks;
    * `rateMargin` (default 2% of the window) widens each window to absorb the jitter between a child's start and its
    * create.
@@ -62,6 +73,26 @@ export interface CampaignInput {
   historyLimit?: number;
   /** Set by continue-as-new only. */
   carry?: CampaignCarry;
+}
+
+/** The outcomes a retry ladder may call again after. */
+export const retryableOutcomes = ['not_achieved', 'failed', 'timed_out'] as const;
+export type RetryableOutcome = (typeof retryableOutcomes)[number];
+
+export interface RetryLadder {
+  on: RetryableOutcome[];
+  /** Durations such as '4h' or '1d': the wait before the 2nd call, the 3rd, …; the last repeats. */
+  delays: string[];
+  /** Calls in all, the first included: 2–10. */
+  maxAttempts: number;
+}
+
+/** One call of a target on a retry ladder: when it ended, how, and its AgentPhone call id. */
+export interface LadderAttempt {
+  attempt: number;
+  at: string;
+  state: TargetState;
+  callId?: string;
 }
 
 export type CampaignState =
@@ -116,6 +147,8 @@ export interface CampaignProgress {
   childIds: ChildIdScheme;
   /** Targets held by a frequency cap of the contact policy, and when the first of them may be dialed. */
   deferred?: { count: number; nextAt: string };
+  /** Targets waiting for their next call on the retry ladder, and when the first is due. */
+  retrying?: { count: number; nextAt: string };
   /** Its share of the API key's ceiling and the time its calls waited for it, when the workers run the dial gate. */
   dialGate?: { share: number; waitedForSlotMs: number };
   /** Where its targets come from, as validated: the report reads them from here, never from the start's input. */
@@ -157,10 +190,20 @@ export interface CampaignCarry {
   cursor: number;
   /** Per valid target, in source order, one character of `targetStateCodes`. */
   targetStates: string;
-  /** Valid indexes to dial again (no call was created: 402 or a second 429), with their next attempt number. */
-  redial: { index: number; attempt: number }[];
-  /** Targets over a frequency cap of the contact policy: dialed again (next attempt) from `notBefore`, never before. */
-  deferred?: { index: number; attempt: number; notBefore: number }[];
+  /**
+   * Valid indexes to dial again (no call was created: 402 or a second 429; or due on the retry ladder), with their
+   * next attempt number. `ladder`: the dial is a redial of the retry ladder.
+   */
+  redial: { index: number; attempt: number; ladder?: true }[];
+  /**
+   * Targets over a frequency cap of the contact policy, or waiting for their next call on the retry ladder
+   * (`ladder`): dialed again (next attempt) from `notBefore`, never before.
+   */
+  deferred?: { index: number; attempt: number; notBefore: number; ladder?: true }[];
+  /** Every call of each target that entered the retry ladder, by valid index. */
+  ladders?: Record<number, LadderAttempt[]>;
+  /** Whether this campaign runs its retry ladder (decided at its first run: patched). */
+  retryLadder?: true;
   /** Attempt numbers above 1, by valid index. */
   attempts: Record<number, number>;
   skippedByReason: Record<string, number>;
@@ -215,6 +258,8 @@ export interface CampaignTargetsPage {
   states: string;
   /** Attempt number of targets dialed more than once (no call was created the first time), by valid index. */
   attempts: Record<number, number>;
+  /** Every call of the page's targets that entered the retry ladder, by valid index. */
+  ladders?: Record<number, LadderAttempt[]>;
   /** With `withTargets`, for an inline list: the valid targets from `offset`. */
   targets?: ValidTarget[];
 }

@@ -8,6 +8,7 @@ import type { CallResult, CampaignDialSlot } from '../shared/call-types';
 import type { WindowStatus } from '../shared/calling-window';
 import {
   type CampaignCarry,
+  type LadderAttempt,
   type CampaignInput,
   type CampaignProgress,
   type CampaignReportQuery,
@@ -62,7 +63,8 @@ export class CampaignMachine {
   /** Bumped on every change: the workflow waits for it to move. */
   version = 0;
   private readonly states: string[];
-  private readonly inFlight = new Set<number>();
+  /** The targets whose calls are in flight, and whether each call is a redial of the retry ladder. */
+  private readonly inFlight = new Map<number, boolean>();
   private readonly pages = new Map<number, ValidTarget[]>();
   private readonly windows = new Map<string, WindowStatus>();
   private coolDownUntil = 0;
@@ -193,12 +195,13 @@ export class CampaignMachine {
     if (typeof next === 'number') return next;
     // A decision may have arrived while a page or a window was read.
     if (this.c.state !== 'running') return Number.POSITIVE_INFINITY;
-    return this.dialing(next.target, next.attempt);
+    return this.dialing(next.target, next.attempt, next.ladder);
   }
 
   /** A started call's outcome (its result, its failure, or the outcome of an earlier run's call of the same id). */
   concluded(i: number, attempt: number, outcome: ExistingCall): void {
     const c = this.c;
+    const ladder = this.inFlight.get(i) === true;
     if ('conflict' in outcome) {
       // The id is taken by a workflow this campaign did not start: its outcome is not this target's.
       this.markSkipped(i, 'id_conflict');
@@ -207,7 +210,7 @@ export class CampaignMachine {
     if ('result' in outcome) {
       const result: CallResult = outcome.result;
       if (result.waitedForSlotMs) c.waitedForSlotMs = (c.waitedForSlotMs ?? 0) + result.waitedForSlotMs;
-      this.states[i] = stateCode[result.outcome];
+      this.callEnded(i, attempt, result.outcome, result.callId);
       if (result.creditsRemaining !== undefined) {
         c.creditsRemaining = result.creditsRemaining;
         if (result.creditsRemaining <= 0) this.autoPause('insufficient_credits');
@@ -217,19 +220,19 @@ export class CampaignMachine {
     switch (outcome.failureType) {
       // No call was created: the target is dialed again later, under a new attempt id.
       case FailureType.InsufficientCredits:
-        this.redial(i, attempt);
+        this.redial(i, attempt, ladder);
         c.creditsRemaining = 0;
         this.autoPause('insufficient_credits');
         return;
       case FailureType.Unauthorized:
-        this.redial(i, attempt);
+        this.redial(i, attempt, ladder);
         this.autoPause('unauthorized');
         return;
       case FailureType.RateLimited:
         // Someone else shares the key's limit: cool down for the contract's 60 s and dial the target again later.
         this.coolDownUntil = this.ports.now() + this.settings.rateLimitWaitMs;
         if (attempt < maxRateLimitedAttempts) {
-          this.redial(i, attempt);
+          this.redial(i, attempt, ladder);
           return;
         }
         break;
@@ -237,7 +240,13 @@ export class CampaignMachine {
         this.states[i] = stateCode.canceled;
         return;
       case FailureType.CallTimedOut:
-        this.states[i] = stateCode.timed_out;
+        this.callEnded(i, attempt, 'timed_out', outcome.callId);
+        return;
+      case FailureType.CallFailed:
+        // A call AgentPhone placed and reports failed (no answer, busy): the ladder may call again.
+        if (this.callEnded(i, attempt, 'failed', outcome.callId)) {
+          c.failedByType[outcome.failureType] = (c.failedByType[outcome.failureType] ?? 0) + 1;
+        }
         return;
       case FailureType.CallOutcomeUnknown:
         // The create may have dialed: never again automatically. The report lists it for a person to look up.
@@ -247,7 +256,12 @@ export class CampaignMachine {
         // Called as often as the policy allows: dialed again (a new attempt, a new call id) once the cap lets it.
         if ('allowedAt' in outcome && outcome.allowedAt !== undefined) {
           this.states[i] = stateCode.pending;
-          (c.deferred ??= []).push({ index: i, attempt: attempt + 1, notBefore: outcome.allowedAt });
+          (c.deferred ??= []).push({
+            index: i,
+            attempt: attempt + 1,
+            notBefore: outcome.allowedAt,
+            ...(ladder ? { ladder: true as const } : {}),
+          });
           return;
         }
         break;
@@ -258,6 +272,40 @@ export class CampaignMachine {
     }
     this.states[i] = stateCode.failed;
     c.failedByType[outcome.failureType] = (c.failedByType[outcome.failureType] ?? 0) + 1;
+  }
+
+  /**
+   * A placed call of target `i` ended in `state`: the target's state, unless its retry ladder calls it again. A
+   * target that enters the ladder keeps every call (when, how, call id) for the report. True when the state is final.
+   */
+  private callEnded(i: number, attempt: number, state: TargetState, callId: string | undefined): boolean {
+    const c = this.c;
+    const retry = this.settings.retry;
+    const earlier = c.ladders?.[i];
+    const calls = (earlier?.length ?? 0) + 1;
+    const again =
+      retry !== undefined &&
+      (retry.on as readonly string[]).includes(state) &&
+      calls < retry.maxAttempts &&
+      ['running', 'paused'].includes(c.state);
+    if (again || earlier) {
+      const entry: LadderAttempt = {
+        attempt,
+        at: new Date(this.ports.now()).toISOString(),
+        state,
+        ...(callId ? { callId } : {}),
+      };
+      ((c.ladders ??= {})[i] ??= []).push(entry);
+    }
+    if (!again) {
+      this.states[i] = stateCode[state];
+      return true;
+    }
+    // The ladder's next rung: a durable wait (the workflow's timer), then the calling window and the caps as always.
+    const delay = retry.delaysMs[Math.min(calls - 1, retry.delaysMs.length - 1)]!;
+    this.states[i] = stateCode.pending;
+    (c.deferred ??= []).push({ index: i, attempt: attempt + 1, notBefore: this.ports.now() + delay, ladder: true });
+    return false;
   }
 
   /** The call of target `i` is over (concluded or not): its slot is free. */
@@ -334,20 +382,20 @@ export class CampaignMachine {
       maxConcurrentCalls: s.maxConcurrentCalls,
       runs: c.runs,
       childIds: c.childIds ?? 1,
-      ...(c.deferred?.length
-        ? {
-            deferred: {
-              count: c.deferred.length,
-              nextAt: new Date(Math.min(...c.deferred.map((d) => d.notBefore))).toISOString(),
-            },
-          }
-        : {}),
+      ...waiting(
+        'deferred',
+        c.deferred?.filter((d) => !d.ladder),
+      ),
+      ...waiting(
+        'retrying',
+        c.deferred?.filter((d) => d.ladder),
+      ),
       ...(c.gated ? { dialGate: { share: s.share, waitedForSlotMs: c.waitedForSlotMs ?? 0 } } : {}),
       ...(source ? { source } : {}),
     };
   }
 
-  /** A page of the target states (and of an inline list's targets, when asked). */
+  /** A page of the target states (and of an inline list's targets, when asked), with their ladders' calls. */
   targetsPage({ offset = 0, limit = 1000, withTargets = false }: CampaignReportQuery = {}): CampaignTargetsPage {
     const end = offset + Math.min(limit, 10_000);
     return {
@@ -357,6 +405,9 @@ export class CampaignMachine {
       attempts: Object.fromEntries(
         Object.entries(this.c.attempts).filter(([i]) => +i >= offset && +i < offset + limit),
       ),
+      ...(this.c.ladders
+        ? { ladders: Object.fromEntries(Object.entries(this.c.ladders).filter(([i]) => +i >= offset && +i < end)) }
+        : {}),
       ...(withTargets && this.c.inlineValid ? { targets: this.c.inlineValid.slice(offset, end) } : {}),
     };
   }
@@ -368,6 +419,8 @@ export class CampaignMachine {
       .filter(([, n]) => n > 0)
       .map(([s, n]) => `| ${s} | ${n} |`);
     const skipped = Object.entries(c.skippedByReason).map(([r, n]) => `| skipped: ${r} | ${n} |`);
+    const retrying = c.deferred?.filter((d) => d.ladder).length ?? 0;
+    const deferred = (c.deferred?.length ?? 0) - retrying;
     return [
       `**${this.input.name}**: ${c.state}${c.pauseReason && c.state === 'paused' ? ` (${c.pauseReason})` : ''}` +
         ` · ${this.concludedCount()} of ${this.states.length} concluded · run ${c.runs}`,
@@ -376,6 +429,8 @@ export class CampaignMachine {
       '|---|---|',
       ...rows,
       ...skipped,
+      ...(deferred ? [`| deferred by the contact policy | ${deferred} |`] : []),
+      ...(retrying ? [`| waiting to retry | ${retrying} |`] : []),
       `| refused at validation | ${c.inspection.refused} |`,
     ].join('\n');
   }
@@ -403,19 +458,19 @@ export class CampaignMachine {
     this.ports.changed();
   }
 
-  private dialing(vt: ValidTarget, attempt: number): Dial {
+  private dialing(vt: ValidTarget, attempt: number, ladder?: true): Dial {
     const c = this.c;
     const i = vt.index;
     if (attempt > 1) c.attempts[i] = attempt;
     this.states[i] = stateCode.in_flight;
-    this.inFlight.add(i);
+    this.inFlight.set(i, ladder === true);
     c.recentCreates.push(this.ports.now());
     this.changed();
     return {
       target: vt,
       attempt,
       workflowId: childWorkflowId(c.campaignId, vt.key, attempt, c.childIds ?? 1),
-      ...(c.gated ? { dialSlot: this.dialSlot() } : {}),
+      ...(c.gated ? { dialSlot: { ...this.dialSlot(), ...(ladder ? { ladder } : {}) } } : {}),
     };
   }
 
@@ -444,15 +499,17 @@ export class CampaignMachine {
   }
 
   /** The next target to dial, or the time at which one will be dialable, or undefined when none is left. */
-  private async nextTarget(now: number): Promise<{ target: ValidTarget; attempt: number } | number | undefined> {
+  private async nextTarget(
+    now: number,
+  ): Promise<{ target: ValidTarget; attempt: number; ladder?: true } | number | undefined> {
     const c = this.c;
     let wakeAt = Number.POSITIVE_INFINITY;
     // Deferred targets join the redial queue once their cap allows them (the calling window is checked there).
     for (let i = 0; c.deferred && i < c.deferred.length; i++) {
-      const { index, attempt, notBefore } = c.deferred[i]!;
+      const { index, attempt, notBefore, ladder } = c.deferred[i]!;
       if (notBefore <= now) {
         c.deferred.splice(i--, 1);
-        c.redial.push({ index, attempt });
+        c.redial.push({ index, attempt, ...(ladder ? { ladder } : {}) });
       } else wakeAt = Math.min(wakeAt, notBefore);
     }
     for (let i = 0; i < c.redial.length; i++) {
@@ -464,7 +521,7 @@ export class CampaignMachine {
         this.markSkipped(entry.index, 'no_timezone');
       } else if (opensAt <= now) {
         c.redial.splice(i, 1);
-        return { target, attempt: entry.attempt };
+        return { target, attempt: entry.attempt, ...(entry.ladder ? { ladder: entry.ladder } : {}) };
       } else wakeAt = Math.min(wakeAt, opensAt);
     }
     while (c.cursor < this.states.length) {
@@ -513,9 +570,9 @@ export class CampaignMachine {
     return status.open ? now : status.changesAt;
   }
 
-  private redial(i: number, attempt: number): void {
+  private redial(i: number, attempt: number, ladder: boolean): void {
     this.states[i] = stateCode.pending;
-    this.c.redial.push({ index: i, attempt: attempt + 1 });
+    this.c.redial.push({ index: i, attempt: attempt + 1, ...(ladder ? { ladder: true as const } : {}) });
   }
 
   private autoPause(reason: PauseReason): void {
@@ -578,4 +635,14 @@ export class CampaignMachine {
     for (const s of this.states) result[targetStateOfCode[s]!]++;
     return result;
   }
+}
+
+/** Targets waiting in `entries`, and when the first is due: absent when none waits. */
+function waiting<K extends 'deferred' | 'retrying'>(
+  key: K,
+  entries: { notBefore: number }[] | undefined,
+): Partial<Record<K, { count: number; nextAt: string }>> {
+  if (!entries?.length) return {};
+  const nextAt = new Date(Math.min(...entries.map((d) => d.notBefore))).toISOString();
+  return { [key]: { count: entries.length, nextAt } } as Partial<Record<K, { count: number; nextAt: string }>>;
 }

@@ -3,7 +3,14 @@ import { rateLimitWaitMs, rateWindowMs as contractWindowMs } from '../agentphone
 import { parseClock } from '../shared/calling-window';
 import { FailureType } from '../shared/failures';
 import { durationMs, resolveTiming } from '../shared/timing';
-import { campaignNameProblem, campaignNameRule, type CampaignInput, campaignOptions } from '../shared/campaign-types';
+import {
+  campaignNameProblem,
+  campaignNameRule,
+  type CampaignInput,
+  campaignOptions,
+  type RetryableOutcome,
+  retryableOutcomes,
+} from '../shared/campaign-types';
 import { nameProblem } from '../shared/decisions';
 
 /** The campaign's options, checked and resolved once at the start of every run. */
@@ -21,6 +28,8 @@ export interface Settings {
   historyLimit: number;
   callEstimateMs: number;
   timing?: CampaignInput['timing'];
+  /** The retry ladder, when the campaign has one and runs it. */
+  retry?: { on: readonly RetryableOutcome[]; delaysMs: number[]; maxAttempts: number };
 }
 
 /**
@@ -29,8 +38,12 @@ export interface Settings {
  * `strict` adds the rules of the hardening (control characters, bounds on every duration and list, real HH:MM, the
  * call timing). A campaign started before them runs on without them: its replay and its continue-as-new must never
  * fail on a rule its input was never checked against. The workflow passes `strict` for new starts only (patched).
+ * `ladder` says whether the campaign runs its `retry` ladder: a campaign started before ladders ignores the option.
  */
-export function resolveSettings(input: CampaignInput, { strict = true }: { strict?: boolean } = {}): Settings {
+export function resolveSettings(
+  input: CampaignInput,
+  { strict = true, ladder = true }: { strict?: boolean; ladder?: boolean } = {},
+): Settings {
   const problems: string[] = [];
   const problem = (message: string) => problems.push(message);
   const stricter = (message: string) => strict && problems.push(message);
@@ -105,6 +118,7 @@ export function resolveSettings(input: CampaignInput, { strict = true }: { stric
   const rateMarginMessage = 'timing.rateMargin must be a duration no longer than the rate window, such as 500ms';
   if (i.timing?.rateMargin !== undefined && rateMarginMs === undefined) problem(rateMarginMessage);
   else if (rateMarginMs !== undefined && rateMarginMs > (rateWindowMs ?? contractWindowMs)) stricter(rateMarginMessage);
+  const retry = ladder && i.retry !== undefined ? retryOf(i.retry) : undefined;
   const settings: Settings = {
     maxConcurrentCalls: int('maxConcurrentCalls', i.maxConcurrentCalls, campaignOptions.maxConcurrentCalls),
     callsPerMinute: int('callsPerMinute', i.callsPerMinute, campaignOptions.callsPerMinute),
@@ -122,6 +136,7 @@ export function resolveSettings(input: CampaignInput, { strict = true }: { stric
     historyLimit: int('historyLimit', i.historyLimit, campaignOptions.historyLimit),
     callEstimateMs: 60_000,
     ...(i.timing ? { timing: i.timing } : {}),
+    ...(retry ? { retry } : {}),
   };
   function shareOf(value: unknown): number {
     if (value === undefined) return 1;
@@ -130,6 +145,31 @@ export function resolveSettings(input: CampaignInput, { strict = true }: { stric
       return 1;
     }
     return value;
+  }
+  function retryOf(value: unknown): Settings['retry'] {
+    const r = (typeof value === 'object' && value !== null ? value : {}) as Partial<CampaignInput['retry'] & object>;
+    const on = r.on;
+    const onOk =
+      Array.isArray(on) &&
+      on.length > 0 &&
+      new Set(on).size === on.length &&
+      on.every((o) => (retryableOutcomes as readonly unknown[]).includes(o));
+    if (!onOk) problem(`retry.on must list one or more of ${retryableOutcomes.join(', ')}, each once`);
+    const delaysMs = Array.isArray(r.delays)
+      ? r.delays.map((d) => (typeof d === 'string' ? durationMs(d) : undefined))
+      : [];
+    const bounds = campaignOptions.retryDelay;
+    if (
+      !Array.isArray(r.delays) ||
+      delaysMs.length < 1 ||
+      delaysMs.length > 10 ||
+      delaysMs.some((d) => d === undefined || d < bounds.minMs || d > bounds.maxMs)
+    ) {
+      problem("retry.delays must list 1–10 durations from 1s to 30d, such as ['4h', '1d']");
+    }
+    // Required: a missing count is out of bounds like a wrong one.
+    const maxAttempts = int('retry.maxAttempts', r.maxAttempts ?? 0, { default: 0, ...campaignOptions.retryAttempts });
+    return { on: onOk ? on : [], delaysMs: delaysMs.map((d) => d ?? bounds.minMs), maxAttempts };
   }
   if (problems.length) {
     throw ApplicationFailure.create({

@@ -57,8 +57,13 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
   const carried = (input as CampaignInput | undefined)?.carry;
   // New starts get every rule; a campaign started before the stricter ones (its replay, its next runs) keeps its own.
   const strict = !carried && patched('campaign-strict-settings');
-  const settings = resolveSettings(input, { strict });
+  // The retry ladder runs in campaigns started since it exists; the first run records it for the next ones.
+  const ladder = carried
+    ? carried.retryLadder === true
+    : (input as CampaignInput | undefined)?.retry !== undefined && patched('campaign-retry-ladder');
+  const settings = resolveSettings(input, { strict, ladder });
   const carry = carried ?? CampaignMachine.fresh(info.workflowId, patched('campaign-child-ids-v2') ? 2 : 1);
+  if (ladder) carry.retryLadder = true;
   const campaign: CampaignMachine = new CampaignMachine(input, settings, carry, {
     loadPage: (first, count) =>
       loadCampaignTargets.executeWithOptions({ summary: `load targets ${first + 1}–${first + count}` }, [
@@ -180,8 +185,14 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
         ]);
       } else {
         const { type, message, details } = failureOf(error);
-        const allowedAt = Date.parse(String((details[0] as { allowedAt?: unknown } | undefined)?.allowedAt));
-        outcome = { failureType: type, message, ...(Number.isFinite(allowedAt) ? { allowedAt } : {}) };
+        const detail = details[0] as { allowedAt?: unknown; callId?: unknown } | undefined;
+        const allowedAt = Date.parse(String(detail?.allowedAt));
+        outcome = {
+          failureType: type,
+          message,
+          ...(Number.isFinite(allowedAt) ? { allowedAt } : {}),
+          ...(typeof detail?.callId === 'string' ? { callId: detail.callId } : {}),
+        };
       }
     }
     campaign.concluded(vt.index, attempt, outcome);

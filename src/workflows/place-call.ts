@@ -10,7 +10,7 @@ import {
   TimeoutFailure,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { Activities, EarlierCall, GetCallOutcome, RateLimited } from '../activities';
+import type { Activities, EarlierCall, GetCallOutcome, RateLimited, SlotUse } from '../activities';
 import { outcomes, terminalStatuses, type CallOutcome } from '../agentphone/statuses';
 import { FailureType } from '../shared/failures';
 import { searchAttributes } from '../shared/search-attributes';
@@ -133,7 +133,12 @@ export async function placeCallWorkflow(input: PlaceCallInput): Promise<CallResu
             const offer = await waitForDialSlot.executeWithOptions({ summary: waitSummary(prepared.slot) }, [ask]);
             if (offer) state.waitedForSlotMs = (state.waitedForSlotMs ?? 0) + offer.waitedMs;
             enter(state, 'creating');
-            const use = { ask, backOffMs: timing.rateLimitWaitMs, ...(offer ? { offer } : {}) };
+            const use: SlotUse = {
+              ask,
+              backOffMs: timing.rateLimitWaitMs,
+              ...(offer ? { offer } : {}),
+              ...(prepared.slot?.ladder ? { ladder: true } : {}),
+            };
             return createCall.executeWithOptions({ summary }, [request, use]);
           });
     state.callId = created.callId;

@@ -4,16 +4,16 @@ import { type Command, Option } from 'commander';
 import { callTimeoutMs, createsPerWindow, pollIntervalMs, rateWindowMs } from '../../agentphone/contract';
 import { maxTargetsFileBytes } from '../../domain/targets';
 import { decisionNames, decisionRules } from '../../shared/decisions';
-import { campaignOptions } from '../../shared/campaign-types';
+import { campaignOptions, retryableOutcomes } from '../../shared/campaign-types';
 import { run } from '../connection';
-import { callingWindow, duration, integer, names, timeZone } from '../options';
+import { callingWindow, duration, integer, names, retryDelays, retryOutcomes, timeZone } from '../options';
 import { decide, decisionWords } from './decide';
 import { showReport } from './report';
 import { previewCampaign, startCampaign } from './start';
 import { showStatus } from './status';
 
 /** What a campaign resolves for the options left out, and their bounds: the help shows them, never restates them. */
-const { maxConcurrentCalls, callsPerMinute, pilotCalls, approvalTimeout } = campaignOptions;
+const { maxConcurrentCalls, callsPerMinute, pilotCalls, approvalTimeout, retryAttempts } = campaignOptions;
 
 /** The help of each decision's text option, by its field. */
 const textHelp = { comment: 'recorded with the decision', reason: 'why (recorded)' } as const;
@@ -69,6 +69,21 @@ export function addCampaignCommands(program: Command): void {
       duration,
     )
     .option('--approvers <names>', 'comma-separated names: only they may approve or reject', names)
+    .option(
+      '--retry <outcomes>',
+      `call a target again after these outcomes (${retryableOutcomes.join(', ')}), on the ladder below`,
+      retryOutcomes,
+    )
+    .option(
+      '--retry-delays <durations>',
+      'waits before the 2nd, 3rd, … call, e.g. 4h,1d (the last repeats)',
+      retryDelays,
+    )
+    .option(
+      '--max-attempts <n>',
+      `calls per target in all, the first included (${retryAttempts.min}–${retryAttempts.max})`,
+      integer(retryAttempts.min, retryAttempts.max),
+    )
     .option(
       '--id <workflowId>',
       'workflow id (default campaign-<name>-<random>); starting a finished id again dials nobody twice',

@@ -5,7 +5,7 @@ import { basename, extname, resolve } from 'node:path';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { readTargetsCsv, summarize, TargetsFileError } from '../../domain/targets';
 import type { CallingWindow } from '../../shared/calling-window';
-import type { CampaignInput } from '../../shared/campaign-types';
+import type { CampaignInput, RetryableOutcome } from '../../shared/campaign-types';
 import { stripControls } from '../../shared/redact';
 import { resolveTiming } from '../../shared/timing';
 import type { callCampaignWorkflow } from '../../workflows';
@@ -25,6 +25,9 @@ export interface StartOptions {
   defaultTimezone?: string;
   approvalTimeout?: string;
   approvers?: string[];
+  retry?: RetryableOutcome[];
+  retryDelays?: string[];
+  maxAttempts?: number;
   id?: string;
   pollInterval?: string;
   callTimeout?: string;
@@ -38,6 +41,10 @@ export async function startCampaign(opts: StartOptions): Promise<number> {
   const problems = [
     !name || name.length > 200 ? '--name must be 1–200 characters.' : undefined,
     opts.defaultTimezone && !opts.window ? '--default-timezone applies to --window: pass both.' : undefined,
+    [opts.retry, opts.retryDelays, opts.maxAttempts].some((o) => o !== undefined) &&
+    [opts.retry, opts.retryDelays, opts.maxAttempts].some((o) => o === undefined)
+      ? 'A retry ladder needs --retry, --retry-delays and --max-attempts together.'
+      : undefined,
     ...timingProblems(opts),
   ].filter((p): p is string => p !== undefined);
   if (problems.length) return out.badInput({ message: problems.join(' '), started: false });
@@ -116,6 +123,9 @@ function campaignInput(
     ...(opts.callsPerMinute === undefined ? {} : { callsPerMinute: opts.callsPerMinute }),
     ...(opts.pilot === undefined ? {} : { pilotCalls: opts.pilot }),
     ...(window ? { callingWindow: window } : {}),
+    ...(opts.retry && opts.retryDelays && opts.maxAttempts
+      ? { retry: { on: opts.retry, delays: opts.retryDelays, maxAttempts: opts.maxAttempts } }
+      : {}),
     ...(opts.approvalTimeout || opts.approvers
       ? {
           approval: {
