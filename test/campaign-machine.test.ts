@@ -269,6 +269,7 @@ describe('CampaignMachine: dialing', () => {
       deferred: { count: 1, nextAt: new Date(allowedAt).toISOString() },
     });
     expect(await h.machine.nextDial()).toBe(allowedAt);
+    expect(h.machine.waitSummary(allowedAt - h.clock.now)).toMatch(/^held by the contact policy's frequency cap/);
     h.clock.now = allowedAt - 1;
     expect(await h.machine.nextDial()).toBe(allowedAt);
     h.clock.now = allowedAt;
@@ -417,6 +418,9 @@ describe('CampaignMachine: the retry ladder', () => {
     expect(h.machine.details()).toContain('| waiting to retry | 1 |');
     // The wait is the workflow's timer: nothing is due a moment before.
     expect(await h.machine.nextDial()).toBe(start + 4 * hour);
+    expect(h.machine.waitSummary(4 * hour)).toBe(
+      `retry ladder: next call of a target in 14400s (${new Date(start + 4 * hour).toISOString()})`,
+    );
     h.clock.now = start + 4 * hour - 1;
     expect(await h.dialAll()).toEqual([]);
 

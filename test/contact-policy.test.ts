@@ -253,6 +253,37 @@ describe.each(stores)('the contact policy on the $kind store', ({ open, cleanup 
     expect(posts(other)).toHaveLength(1);
   });
 
+  it('counts at validation the targets the policy would refuse or defer, and why, for the preview', async () => {
+    const [listed, full, clear] = ['+14155550311', '+14155550312', '+14155550313'];
+    await store.dnc.add({ number: listed, by: 'dana', reason: 'asked not to be called' });
+    for (let i = 0; i < 2; i++) expect((await call(full)).ok).toBe(true);
+    const handle = await env.client.workflow.start(callCampaignWorkflow, {
+      taskQueue,
+      workflowId: uniqueId('campaign-preview'),
+      args: [
+        {
+          name: 'Preview',
+          targets: [listed, full, clear].map((toPhoneNumber) => ({ toPhoneNumber, objective: 'Ask' })),
+          timing,
+        },
+      ],
+    });
+    const progress = await waitForProgress(handle, (p) => p.state === 'awaiting_approval', 60_000);
+    const firstCall = posts(full)[0]!.at;
+    expect(progress.validation).toMatchObject({ valid: 3, refused: 0 });
+    expect(progress.validation?.policy).toEqual({
+      at: expect.any(String),
+      doNotCall: 1,
+      capped: 1,
+      cappedBy: { 'per-number': 1 },
+      cappedUntil: expect.any(String),
+    });
+    // The suite's policy: 2 calls in 24 h. The first of the two leaves the window a day after it was placed.
+    const until = Date.parse(progress.validation!.policy!.cappedUntil!);
+    expect(Math.abs(until - (firstCall + 86_400_000))).toBeLessThan(5_000);
+    await handle.cancel();
+  });
+
   it("redials a target on its retry ladder past the per-campaign cap, within the number's cap, and reports each call", async () => {
     const number = magicNumbers.notAchieved;
     const workflowId = uniqueId('campaign-ladder');

@@ -333,6 +333,45 @@ describe.each([embeddedBackend(), postgresBackend()])('the $kind contact store',
       expect(await at(hour + 5, [twice, daily])).toEqual({ kind: 'capped', cap: '3 a day', allowedAt: t0 + 24 * hour });
     });
 
+    it('screens numbers in batches as reserve would decide them, reserving nothing', async () => {
+      const [listed, full, released, clear] = [nextNumber(), nextNumber(), nextNumber(), nextNumber()];
+      const twice: Cap = { name: '2 an hour', limit: 2, windowMs: hour, scope: 'number' };
+      const daily: Cap = { name: '3 a day', limit: 3, windowMs: 24 * hour, scope: 'number' };
+      await store.dnc.add({ number: listed, by: 'dana' });
+      await store.reserve({ reservationId: nextId(), number: full, at: t0, caps: [] });
+      await store.reserve({ reservationId: nextId(), number: full, at: t0 + 10, caps: [] });
+      const releasedId = nextId();
+      await store.reserve({ reservationId: releasedId, number: released, at: t0, caps: [] });
+      await store.reserve({ reservationId: nextId(), number: released, at: t0 + 1, caps: [] });
+      await store.release(releasedId);
+      // More than one batch, in order; numbers repeated and padded with clear ones.
+      const padding = Array.from({ length: 1500 }, () => nextNumber());
+      const numbers = [listed, full, released, clear, ...padding, full];
+      const verdicts = await store.screen(
+        numbers.map((number) => ({ number, caps: [twice, daily] })),
+        t0 + 20,
+      );
+      expect(verdicts.slice(0, 4)).toEqual([
+        { kind: 'do_not_call' },
+        { kind: 'capped', cap: '2 an hour', allowedAt: t0 + hour },
+        { kind: 'clear' },
+        { kind: 'clear' },
+      ]);
+      expect(verdicts).toHaveLength(numbers.length);
+      expect(verdicts.slice(4, -1).every((v) => v.kind === 'clear')).toBe(true);
+      expect(verdicts.at(-1)).toEqual({ kind: 'capped', cap: '2 an hour', allowedAt: t0 + hour });
+      // The same verdict reserve gives, and screening counted nothing.
+      expect(await store.reserve({ reservationId: nextId(), number: full, at: t0 + 20, caps: [twice] })).toEqual({
+        kind: 'capped',
+        cap: '2 an hour',
+        allowedAt: t0 + hour,
+      });
+      expect(await store.reserve({ reservationId: nextId(), number: clear, at: t0 + 20, caps: [twice] })).toMatchObject(
+        { kind: 'reserved' },
+      );
+      await expect(store.screen([{ number: '911', caps: [] }], t0)).rejects.toThrow(InvalidPhoneNumberError);
+    });
+
     it('returns the first verdict to the same reservation id, and counts it once', async () => {
       const number = nextNumber();
       const twice: Cap = { name: '2 an hour', limit: 2, windowMs: hour, scope: 'number' };

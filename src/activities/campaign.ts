@@ -13,7 +13,9 @@ import {
 import { createsPerWindow, rateWindowMs } from '../agentphone/contract';
 import { failureOf, FailureType } from '../shared/failures';
 import type { CallResult } from '../shared/call-types';
-import { type TargetsInspection, type ValidTarget } from '../shared/targets';
+import type { PolicyPreview, TargetsInspection, ValidTarget } from '../shared/targets';
+import { capsFor } from '../policy';
+import type { ContactPolicyDeps } from './contact-policy';
 
 export type InspectedTargets =
   | { ok: true; inspection: TargetsInspection; inlineValid?: ValidTarget[]; indexed: boolean; gated?: boolean }
@@ -51,11 +53,14 @@ export function createCampaignActivities({
   searchAttributes = false,
   rateLimit = { count: createsPerWindow, windowMs: rateWindowMs },
   gate,
-}: { searchAttributes?: boolean; rateLimit?: RateCeiling; gate?: unknown } = {}) {
+  contacts,
+}: { searchAttributes?: boolean; rateLimit?: RateCeiling; gate?: unknown; contacts?: ContactPolicyDeps } = {}) {
   /** Whether the calls of a campaign pass the key's dial gate: recorded with the validation, like the targets. */
   const gated = gate !== undefined;
   /** The valid targets of the files this worker pages through: each is parsed once per worker, not once a page. */
   const targets = new ValidatedTargetsCache();
+  const withPolicy = (inspection: TargetsInspection, valid: readonly ValidTarget[]) =>
+    contacts ? screened(contacts, inspection, valid) : Promise.resolve(inspection);
   return {
     /**
      * Reads and validates every target once, before approval. Large lists stay out of history: only counts and the
@@ -82,13 +87,13 @@ export function createCampaignActivities({
           const { hash, valid, refusals, rows } = await targets.inspect(source.targetsCsvPath);
           return {
             ok: true,
-            inspection: summarize(hash, rows, valid.length, refusals, refusalsKept),
+            inspection: await withPolicy(summarize(hash, rows, valid.length, refusals, refusalsKept), valid),
             indexed: searchAttributes,
             ...(gated ? { gated } : {}),
           };
         }
         const { valid, refusals, rows } = validateTargets(inlineRows(source.targets));
-        const inspection = summarize('inline', rows, valid.length, refusals, refusalsKept);
+        const inspection = await withPolicy(summarize('inline', rows, valid.length, refusals, refusalsKept), valid);
         return { ok: true, inspection, inlineValid: valid, indexed: searchAttributes, ...(gated ? { gated } : {}) };
       } catch (error) {
         if (error instanceof TargetsFileError)
@@ -165,3 +170,39 @@ export function createCampaignActivities({
 }
 
 export type CampaignActivities = ReturnType<typeof createCampaignActivities>;
+
+/**
+ * The inspection with what the contact policy says of its valid targets now, for the preview (a worker with a store
+ * only). Advisory, so a store that cannot be read is reported, not fatal: every dial asks the policy again, and the
+ * campaign never dials on this verdict.
+ */
+async function screened(
+  contacts: ContactPolicyDeps,
+  inspection: TargetsInspection,
+  valid: readonly ValidTarget[],
+): Promise<TargetsInspection> {
+  const at = Date.now();
+  const preview: PolicyPreview = { at: new Date(at).toISOString(), doNotCall: 0, capped: 0, cappedBy: {} };
+  try {
+    const verdicts = await contacts.store.screen(
+      valid.map(({ target }) => ({
+        number: target.toPhoneNumber,
+        caps: capsFor(target.toPhoneNumber, contacts.policy).filter((cap) => cap.scope === 'number'),
+      })),
+      at,
+    );
+    let until = 0;
+    for (const verdict of verdicts) {
+      if (verdict.kind === 'do_not_call') preview.doNotCall++;
+      if (verdict.kind !== 'capped') continue;
+      preview.capped++;
+      preview.cappedBy[verdict.cap] = (preview.cappedBy[verdict.cap] ?? 0) + 1;
+      until = Math.max(until, verdict.allowedAt);
+    }
+    if (until) preview.cappedUntil = new Date(until).toISOString();
+  } catch (error) {
+    log.warn('could not screen the campaign targets against the contact policy', { error: String(error) });
+    preview.unavailable = `the contact store could not be read (${error instanceof Error ? error.name : 'error'})`;
+  }
+  return { ...inspection, policy: preview };
+}

@@ -1,7 +1,7 @@
 // What the campaign commands print: text for people, one JSON document for scripts (`--json`). Every data field goes
 // through `field` or `jsonText` (./terminal), so a hostile name, summary or path cannot drive the terminal.
 import type { CampaignInput, CampaignProgress, Decision, TargetState } from '../shared/campaign-types';
-import type { TargetRefusal, TargetsInspection } from '../shared/targets';
+import type { PolicyPreview, TargetRefusal, TargetsInspection } from '../shared/targets';
 import { exitCode } from './connection';
 import type { ReportRow } from './report';
 import { cli, field, fromNow, jsonText, oneLine, plural } from './terminal';
@@ -120,6 +120,7 @@ export function printPreview(p: CampaignProgress, refusals: TargetRefusal[], com
     console.log(`  rows            ${v.rows}`);
     console.log(`  valid           ${v.valid}`);
     console.log(`  refused         ${v.refused}${v.refused ? ` (${byReason(v.refusedByReason)})` : ''}`);
+    if (v.policy) printPolicyPreview(v.policy);
   }
   console.log(
     `  credits needed  ${p.creditsNeeded ?? v?.valid ?? 0} (one a call)${p.creditsRemaining === undefined ? '' : `, ${p.creditsRemaining} left at the last call`}`,
@@ -142,6 +143,20 @@ export function printPreview(p: CampaignProgress, refusals: TargetRefusal[], com
     console.log(`\n${cli} approve ${id} --by <your name> [--comment …]`);
     console.log(`${cli} reject ${id} --by <your name> --reason …`);
   }
+}
+
+/** What the contact policy said of the valid targets at validation: each dial asks it again. */
+function printPolicyPreview(policy: PolicyPreview): void {
+  if (policy.unavailable) {
+    console.log(`  contact policy  not checked: ${field(policy.unavailable)}; every dial is still checked`);
+    return;
+  }
+  console.log(
+    `  contact policy  ${policy.doNotCall} on the do-not-call list (skipped do_not_call at dial time), ` +
+      `${policy.capped} over a frequency cap now (deferred, never dialed early), as of ${field(policy.at)}`,
+  );
+  for (const [cap, n] of Object.entries(policy.cappedBy)) console.log(`                  ${n} by ${field(cap)}`);
+  if (policy.cappedUntil) console.log(`                  the last allowed at ${field(policy.cappedUntil)}`);
 }
 
 export function printStatus(p: CampaignProgress): void {

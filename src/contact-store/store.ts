@@ -18,6 +18,9 @@ import {
   importBatchSize,
   type Reservation,
   type ReserveInput,
+  type Screening,
+  screenBatchSize,
+  type ScreenInput,
 } from './types';
 
 /** The store over an open, migrated database: the same SQL for PostgreSQL and PGlite. */
@@ -28,6 +31,7 @@ export function createContactStore(db: Database, hasher: NumberHasher, migrated:
     migrated,
     dnc: createDncList(db),
     reserve: (input) => reserve(db, hasher, input),
+    screen: (entries, at) => screen(db, hasher, entries, at),
     recordOutcome: (reservationId, outcome, at) => recordOutcome(db, reservationId, outcome, at),
     release: (reservationId) => release(db, reservationId),
     close: () => (closed ??= db.close()),
@@ -323,6 +327,61 @@ async function decide(tx: Queryable, number: string, hash: string, input: Reserv
     if (!capped || allowedAt > capped.allowedAt) capped = { kind: 'capped', cap: cap.name, allowedAt };
   }
   return capped ?? { kind: 'reserved' };
+}
+
+async function screen(
+  db: Database,
+  hasher: NumberHasher,
+  entries: readonly ScreenInput[],
+  at: number,
+): Promise<Screening[]> {
+  requireTime('at', at);
+  const verdicts: Screening[] = [];
+  for (let first = 0; first < entries.length; first += screenBatchSize) {
+    const batch = entries.slice(first, first + screenBatchSize).map((entry) => {
+      const number = requireE164(entry.number);
+      requireCaps(entry.caps, undefined);
+      return { number, hash: hasher.hash(number), caps: entry.caps };
+    });
+    const longest = Math.max(0, ...batch.flatMap((e) => e.caps.map((cap) => cap.windowMs)));
+    const [listed, contacts] = await Promise.all([
+      db.query<{ number: string }>('SELECT number FROM dnc_entries WHERE number = ANY($1::text[])', [
+        batch.map((e) => e.number),
+      ]),
+      longest === 0
+        ? []
+        : db.query<{ number_hash: string; at_ms: number | string }>(
+            `SELECT number_hash, at_ms FROM contact_reservations
+             WHERE number_hash = ANY($1::text[]) AND verdict = 'reserved' AND released_at_ms IS NULL AND at_ms > $2`,
+            [batch.map((e) => e.hash), at - longest],
+          ),
+    ]);
+    const onList = new Set(listed.map((row) => row.number));
+    const byHash = new Map<string, number[]>();
+    for (const row of contacts) {
+      const times = byHash.get(row.number_hash) ?? [];
+      times.push(Number(row.at_ms));
+      byHash.set(row.number_hash, times);
+    }
+    for (const { number, hash, caps } of batch) {
+      if (onList.has(number)) {
+        verdicts.push({ kind: 'do_not_call' });
+        continue;
+      }
+      // The same rule as decide(): the limit-th most recent contact in a cap's window blocks one more until it leaves.
+      const times = (byHash.get(hash) ?? []).sort((a, b) => b - a);
+      let capped: Screening | undefined;
+      for (const cap of caps) {
+        const blocking = times.filter((t) => t > at - cap.windowMs)[cap.limit - 1];
+        if (blocking === undefined) continue;
+        const allowedAt = blocking + cap.windowMs;
+        if (capped?.kind !== 'capped' || allowedAt > capped.allowedAt)
+          capped = { kind: 'capped', cap: cap.name, allowedAt };
+      }
+      verdicts.push(capped ?? { kind: 'clear' });
+    }
+  }
+  return verdicts;
 }
 
 async function recordOutcome(db: Database, reservationId: string, outcome: string, at: number): Promise<void> {

@@ -27,6 +27,19 @@ export type Reservation =
   /** `allowedAt`: the epoch ms at which, with no other contact, the cap lets one more through. */
   | { kind: 'capped'; cap: string; allowedAt: number };
 
+/** What the policy would say of a number now, without reserving anything: the preview's question. */
+export type Screening =
+  { kind: 'clear' } | { kind: 'do_not_call' } | { kind: 'capped'; cap: string; allowedAt: number };
+
+export interface ScreenInput {
+  number: string;
+  /** Caps on the number only: a campaign's own caps count its calls, and a previewed campaign has placed none. */
+  caps: readonly Cap[];
+}
+
+/** Numbers screened per query pair. */
+export const screenBatchSize = 1000;
+
 export interface ReserveInput {
   /** The idempotency key: a Temporal workflow id. The same id asked again gets the first verdict back. */
   reservationId: string;
@@ -88,6 +101,12 @@ export interface ContactStore {
    * throws ReservationConflictError. After a `capped` verdict, a later attempt takes a new id.
    */
   reserve(input: ReserveInput): Promise<Reservation>;
+  /**
+   * The verdict each number would get at `at`, in order, reserving nothing: the do-not-call list, then its caps.
+   * Two queries per {@link screenBatchSize} numbers, so a campaign's preview reads the store in bounded memory. A
+   * verdict may change before the dial: `reserve` decides then.
+   */
+  screen(entries: readonly ScreenInput[], at: number): Promise<Screening[]>;
   /**
    * After the call ends: keeps its outcome with the reservation (which counts whatever the outcome). Idempotent;
    * another outcome for the same id throws ReservationConflictError, an id never reserved UnknownReservationError.

@@ -44,4 +44,26 @@ export interface TargetsInspection {
   refusedByReason: Partial<Record<RefusalReason, number>>;
   /** The first refusals, with their reasons (the full list: `campaign preview --all`). */
   refusals: TargetRefusal[];
+  /** What the contact policy said of the valid targets when they were validated (workers with a contact store). */
+  policy?: PolicyPreview;
+}
+
+/**
+ * The contact policy's verdict on a campaign's valid targets at validation, before approval. The targets stay in the
+ * list: each dial asks the policy again, and its verdict is the one that counts (a number may be listed, taken off
+ * the list, or leave a cap's window in between).
+ */
+export interface PolicyPreview {
+  /** When the store was read. */
+  at: string;
+  /** On the do-not-call list: skipped `do_not_call` at dial time, unless taken off it by then. */
+  doNotCall: number;
+  /** Over a cap on their number: deferred until the cap allows them, never dialed early. */
+  capped: number;
+  /** The capped targets by cap, e.g. { "3 calls in 24 h (Fla. Stat. 501.059(8)(b))": 2 }. */
+  cappedBy: Record<string, number>;
+  /** When the last capped target is allowed. */
+  cappedUntil?: string;
+  /** The store could not be read, so nothing was screened: the dial still checks every target. */
+  unavailable?: string;
 }

@@ -343,9 +343,17 @@ export class CampaignMachine {
     return { ...this.c, targetStates: this.states.join(''), runs: this.c.runs + 1 };
   }
 
+  /** The summary of the timer the campaign sleeps on: why it waits `ms`, when a rule of its own says why. */
   waitSummary(ms: number): string {
-    if (this.ports.now() < this.coolDownUntil) return `rate limited: cooling down ${Math.round(ms / 1000)}s`;
-    return `next dial in ${ms >= 1000 ? `${Math.round(ms / 1000)}s` : `${ms}ms`}`;
+    const now = this.ports.now();
+    const span = ms >= 1000 ? `${Math.round(ms / 1000)}s` : `${ms}ms`;
+    if (now < this.coolDownUntil) return `rate limited: cooling down ${Math.round(ms / 1000)}s`;
+    // The first deferred target due when the timer fires: the wait is the contact policy's, or the retry ladder's.
+    const due = this.c.deferred?.find((d) => d.notBefore === now + ms);
+    const until = new Date(now + ms).toISOString();
+    if (due?.ladder) return `retry ladder: next call of a target in ${span} (${until})`;
+    if (due) return `held by the contact policy's frequency cap: next dial in ${span} (${until})`;
+    return `next dial in ${span}`;
   }
 
   // ---- what it shows ----------------------------------------------------------------------------------------------
