@@ -233,6 +233,20 @@ describe('CampaignMachine: dialing', () => {
     expect(h.machine.targetsPage().attempts).toEqual({ 0: 2 });
   });
 
+  it('pauses on ContactStoreUnavailable and redials the target under a new attempt after resume', async () => {
+    const h = harness(1);
+    approve(h);
+    finish(h, await h.dialAll(), failure('ContactStoreUnavailable'));
+    expect(h.machine.progress()).toMatchObject({
+      state: 'paused',
+      pauseReason: 'contact_store_unavailable',
+      counts: { pending: 1, failed: 0 },
+    });
+    h.machine.decide('resume', by);
+    const [again] = await h.dialAll();
+    expect(again).toMatchObject({ attempt: 2, workflowId: 'camp-1/item-0/r2' });
+  });
+
   it('pauses itself when credits_remaining reaches 0 after a call', async () => {
     const h = harness(3, { maxConcurrentCalls: 1 });
     approve(h);

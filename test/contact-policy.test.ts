@@ -324,3 +324,97 @@ describe.each(stores)('the contact policy on the $kind store', ({ open, cleanup 
     expect(posts(number)).toHaveLength(2);
   }, 180_000);
 });
+
+describe('a campaign on PostgreSQL while PostgreSQL restarts', () => {
+  it('loses no target, calls none twice and keeps every contact, though its creates found the store down', async () => {
+    const store = await openContactStore({ databaseUrl: await postgres.createDatabase() });
+    const policy = parseContactPolicy({ caps: { perNumber: { limit: 1, window: '24h' } } }, 'one call a day');
+    const taskQueue = uniqueTaskQueue('contact-pg-restart');
+    // Without the gate: the create's own record of "nothing sent" is all that lets its retry send.
+    const worker = await createCallWorker({
+      connection: env.nativeConnection,
+      taskQueue,
+      agentPhone: createAgentPhoneClient({ apiKey: sim.apiKey, baseUrl: sim.baseUrl }),
+      gate: false,
+      searchAttributes: false,
+      worker: { workflowBundle: await workflowBundle() },
+      contacts: { store, policy },
+    });
+    const numbers = Array.from({ length: 6 }, (_, i) => `+1415555033${i}`);
+    try {
+      await worker.runUntil(async () => {
+        const handle = await env.client.workflow.start(callCampaignWorkflow, {
+          taskQueue,
+          workflowId: uniqueId('campaign-pg-restart'),
+          args: [
+            {
+              name: 'Through a restart',
+              targets: numbers.map((toPhoneNumber) => ({ toPhoneNumber, objective: 'Ask' })),
+              maxConcurrentCalls: 3,
+              timing,
+            },
+          ],
+        });
+        await waitForProgress(handle, (p) => p.state === 'awaiting_approval', 60_000);
+        await postgres.restart(async () => {
+          await handle.executeUpdate(approveCampaignUpdate, { args: [{ by: 'ops' }] });
+          // Long enough for the first creates to find the store down and back off.
+          await new Promise((resolve) => setTimeout(resolve, 5_000));
+          expect(sim.requests().filter((r) => r.method === 'POST' && numbers.includes(r.toPhoneNumber!))).toEqual([]);
+        });
+        const report = (await handle.result()) as CampaignProgress;
+        expect(report.counts).toMatchObject({ achieved: 6, failed: 0, unknown: 0, skipped: 0 });
+        for (const number of numbers) expect(posts(number)).toHaveLength(1);
+        // Every contact was recorded through the restart: the cap of one a day holds for each number.
+        const { handle: again } = await startCall(
+          env.client,
+          { toPhoneNumber: numbers[0]!, objective: 'Ask', timing },
+          { taskQueue, workflowId: uniqueId('call') },
+        );
+        const failure = await again.result().then(
+          () => undefined,
+          (error: unknown) => failureOf(error),
+        );
+        expect(failure?.type).toBe(FailureType.FrequencyCapped);
+        expect(posts(numbers[0]!)).toHaveLength(1);
+      });
+    } finally {
+      await store.close();
+    }
+  }, 240_000);
+
+  it('fails a call ContactStoreUnavailable, sending nothing, when the store stays down through every retry', async () => {
+    const store = await openContactStore({ databaseUrl: await postgres.createDatabase() });
+    const taskQueue = uniqueTaskQueue('contact-pg-down');
+    const worker = await createCallWorker({
+      connection: env.nativeConnection,
+      taskQueue,
+      agentPhone: createAgentPhoneClient({ apiKey: sim.apiKey, baseUrl: sim.baseUrl }),
+      gate: false,
+      searchAttributes: false,
+      worker: { workflowBundle: await workflowBundle() },
+      contacts: { store, policy: parseContactPolicy({}, 'defaults') },
+    });
+    const number = '+14155550340';
+    try {
+      await worker.runUntil(() =>
+        postgres.restart(async () => {
+          const { handle } = await startCall(
+            env.client,
+            { toPhoneNumber: number, objective: 'Ask', timing },
+            { taskQueue, workflowId: uniqueId('call') },
+          );
+          const failure = await handle.result().then(
+            () => undefined,
+            (error: unknown) => failureOf(error),
+          );
+          expect(failure).toMatchObject({ type: FailureType.ContactStoreUnavailable, known: true });
+          expect(failure?.message).toMatch(/^The contact store could not check the call \(\w+ ECONNREFUSED\)/);
+          expect(posts(number)).toEqual([]);
+        }),
+      );
+    } finally {
+      await store.close();
+    }
+  }, 240_000);
+});

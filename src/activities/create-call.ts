@@ -14,6 +14,7 @@ import type { CallRequest } from '../guardrails';
 import type { Offer } from '../shared/dial-gate';
 import { toFailure } from './http-failure';
 import { type ContactPolicyDeps, releaseContact, reserveContact } from './contact-policy';
+import { ContactStoreInputError, InvalidPhoneNumberError, ReservationConflictError } from '../contact-store';
 import { type DialGate, dialGate, type DialGateConfig, requesterOf, type SlotAsk } from './dial-gate-client';
 
 /**
@@ -137,9 +138,15 @@ export function createCreateActivities({ client, gate: gateConfig, idempotency =
     const ask: SlotAsk = slot?.ask ?? { priority: 'call', key: `create-a${activityInfo().activityId}` };
     const key = idempotencyKey();
     await refuseIfAnEarlierAttemptMayHaveSent(gate, ask, key, idempotency);
-    // Before the slot is claimed, so that a number the policy refuses costs the key no slot.
-    if (contacts) await reserveContact(contacts, request.toPhoneNumber, ask.campaignId, slot?.ladder === true);
-    if (gate) await claimSlot(gate, ask, slot?.offer);
+    try {
+      // Before the slot is claimed, so that a number the policy refuses costs the key no slot.
+      if (contacts) await checkContact(contacts, request.toPhoneNumber, ask.campaignId, slot?.ladder === true);
+      if (gate) await claimSlot(gate, ask, slot?.offer);
+    } catch (error) {
+      // Nothing has been sent: said before the failure, so that the retry (a store or gate back up) may send.
+      heartbeat({ notSent: activityInfo().attempt });
+      throw error;
+    }
 
     const sentAt = new Date().toISOString();
     try {
@@ -214,6 +221,34 @@ async function claimSlot(gate: DialGate, ask: SlotAsk, offered: Offer | undefine
  * A retry of a create must know whether an earlier attempt may have reached the API. It may have, unless the gate
  * holds no claim of it (a claim comes before every send) or it recorded that it sent nothing.
  */
+/**
+ * The contact policy's check, with a store that cannot be reached named: a retryable `ContactStoreUnavailable`
+ * (Temporal retries the create; each retry asks the store again, and the reservation is idempotent), the type the
+ * call fails with if the store stays down through every retry. The policy's own refusals pass as they are.
+ */
+const storeErrors = [ContactStoreInputError, InvalidPhoneNumberError, ReservationConflictError];
+
+async function checkContact(
+  contacts: ContactPolicyDeps,
+  toPhoneNumber: string,
+  campaignId: string | undefined,
+  ladder: boolean,
+): Promise<void> {
+  try {
+    await reserveContact(contacts, toPhoneNumber, campaignId, ladder);
+  } catch (error) {
+    // The policy's refusals, and the store's own errors (a bug, not an outage), pass as they are.
+    if (error instanceof ApplicationFailure || storeErrors.some((type) => error instanceof type)) throw error;
+    // The driver's message may hold a host name; the class and code are enough to act on.
+    const code = (error as { code?: unknown }).code;
+    const what = `${error instanceof Error ? error.name : 'Error'}${typeof code === 'string' ? ` ${code}` : ''}`;
+    throw ApplicationFailure.create({
+      type: FailureType.ContactStoreUnavailable,
+      message: `The contact store could not check the call (${what}): nothing was sent.`,
+    });
+  }
+}
+
 async function refuseIfAnEarlierAttemptMayHaveSent(
   gate: DialGate | undefined,
   ask: SlotAsk,

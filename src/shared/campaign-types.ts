@@ -118,7 +118,7 @@ export interface Decision {
   comment?: string;
 }
 
-export type PauseReason = 'operator' | 'insufficient_credits' | 'unauthorized';
+export type PauseReason = 'operator' | 'insufficient_credits' | 'unauthorized' | 'contact_store_unavailable';
 
 export interface CampaignProgress {
   campaignId: string;

@@ -49,6 +49,11 @@ export const FailureType = {
    * be told (its prefix spans several zones): it is not dialed blind. Details: why.
    */
   CallingHoursUnknown: 'CallingHoursUnknown',
+  /**
+   * The contact store (the do-not-call list and the contact log) could not be read or written through every retry
+   * of the create, so the policy could not be checked: nothing was sent.
+   */
+  ContactStoreUnavailable: 'ContactStoreUnavailable',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -74,6 +79,8 @@ export const nextStep: Record<FailureType, string> = {
   FrequencyCapped: 'The number was called as often as the contact policy allows. Start the call again after allowedAt.',
   CallingHoursUnknown:
     "The recipient's time zone cannot be told from the number, so its calling hours cannot be checked: nothing was sent.",
+  ContactStoreUnavailable:
+    "The worker could not reach its contact store (AGENTPHONE_DATABASE_URL's PostgreSQL): nothing was sent. Start the call again once it is up.",
 };
 
 /** What a failure says, read through whatever wraps it. */

@@ -228,6 +228,11 @@ export class CampaignMachine {
         this.redial(i, attempt, ladder);
         this.autoPause('unauthorized');
         return;
+      case FailureType.ContactStoreUnavailable:
+        // The policy could not be checked, so nothing was sent: the target waits for an operator's resume.
+        this.redial(i, attempt, ladder);
+        this.autoPause('contact_store_unavailable');
+        return;
       case FailureType.RateLimited:
         // Someone else shares the key's limit: cool down for the contract's 60 s and dial the target again later.
         this.coolDownUntil = this.ports.now() + this.settings.rateLimitWaitMs;
