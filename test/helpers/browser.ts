@@ -103,12 +103,22 @@ export async function openCurrentDetails(
   await page.getByRole('heading', { name: 'Current Details' }).waitFor();
   const frame = page.frameLocator('#user-metadata-current-details');
   const body = frame.locator('body');
-  await body.locator('table, p, li').first().waitFor();
-  const rows = await frame
-    .locator('tbody tr')
-    .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td, th')].map((c) => c.textContent?.trim() ?? '')));
-  const values = Object.fromEntries(rows.filter((r) => r.length >= 2).map((r) => [r[0] as string, r[1] as string]));
-  return { text: (await body.innerText()).trim(), rows, values, frame };
+  // The UI renders the details anew in a new iframe when a running workflow changes them (every poll): a read that
+  // began in the old one fails "Frame was detached" and is made again in the new one.
+  for (let read = 1; ; read++) {
+    try {
+      await body.locator('table, p, li').first().waitFor();
+      const rows = await frame
+        .locator('tbody tr')
+        .evaluateAll((trs) =>
+          trs.map((tr) => [...tr.querySelectorAll('td, th')].map((c) => c.textContent?.trim() ?? '')),
+        );
+      const values = Object.fromEntries(rows.filter((r) => r.length >= 2).map((r) => [r[0] as string, r[1] as string]));
+      return { text: (await body.innerText()).trim(), rows, values, frame };
+    } catch (error) {
+      if (read >= 5 || !/frame (was|got) detached|execution context was destroyed/i.test(String(error))) throw error;
+    }
+  }
 }
 
 /**
@@ -123,7 +133,9 @@ export async function scrollUntilShown(page: Page, container: Locator, text: str
   const target = container.getByText(text).first();
   const scrollers = container.locator('.cm-scroller');
   const positions = () =>
-    scrollers.evaluateAll((boxes) => boxes.map((b) => `${b.scrollTop + b.clientHeight}/${b.scrollHeight} px`).join(', '));
+    scrollers.evaluateAll((boxes) =>
+      boxes.map((b) => `${b.scrollTop + b.clientHeight}/${b.scrollHeight} px`).join(', '),
+    );
   for (let step = 0; step < 60; step++) {
     if ((await target.count()) > 0) return;
     const moved = await scrollers.evaluateAll((boxes) =>
