@@ -12,6 +12,7 @@ import type { CampaignHandle } from './helpers/campaign';
 import { waitForProgress } from './helpers/campaign';
 import { createDevServerEnv, uniqueId, uniqueTaskQueue } from './helpers/temporal';
 import { freshDataDir } from './helpers/data-dir';
+import { anyHourPolicy } from './helpers/policy';
 
 const execFileAsync = promisify(execFile);
 const root = join(__dirname, '..');
@@ -81,6 +82,8 @@ beforeAll(async () => {
       AGENTPHONE_API_KEY: apiKey,
       AGENTPHONE_BASE_URL: sim.baseUrl,
       AGENTPHONE_DATA_DIR: freshDataDir(),
+      // The tests run at any hour: the campaigns keep to their own windows, not their recipients' hours.
+      AGENTPHONE_CONTACT_POLICY: anyHourPolicy,
     }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

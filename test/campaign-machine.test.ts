@@ -351,6 +351,52 @@ describe('CampaignMachine: dialing', () => {
     });
   });
 
+  it("applies each target's hours, when the campaign does, in the target's zone, and skips one they never meet", async () => {
+    const asked: string[] = [];
+    const input: CampaignInput = { name: 'Hours', targets: [] };
+    const carry = { ...CampaignMachine.fresh('camp-1', 2), recipientHours: true as const };
+    const machine = new CampaignMachine(input, resolveSettings(input), carry, {
+      loadPage: async () => [],
+      windowStatus: async (zone, at, window) => {
+        asked.push(`${zone} ${window.start}-${window.end}`);
+        return { open: window.end === '21:00', changesAt: at + 3_600_000 };
+      },
+      entered: () => {},
+      changed: () => {},
+      now: () => Date.UTC(2026, 11, 1, 12),
+    });
+    const at = (index: number, timezone: string | undefined, hours: ValidTarget['hours']): ValidTarget => ({
+      index,
+      key: `item-${index}`,
+      target: { toPhoneNumber: `+1415555010${index}`, objective: 'x', ...(timezone ? { timezone } : {}) },
+      ...(hours ? { hours } : {}),
+    });
+    const federal = { start: '08:00', end: '21:00', source: '47 CFR 64.1200(c)(1)' };
+    const florida = { start: '08:00', end: '20:00', source: 'Fla. Stat. 501.059(8)(a)' };
+    machine.validated({
+      inspection: { sourceHash: 'h', rows: 5, valid: 5, refused: 0, refusedByReason: {}, refusals: [] },
+      inlineValid: [
+        at(0, 'America/New_York', federal),
+        at(1, 'America/New_York', florida),
+        at(2, 'America/New_York', { never: 'no overlap' }),
+        at(3, undefined, federal),
+        at(4, 'America/New_York', federal),
+      ],
+      indexed: false,
+    });
+    machine.decide('approve', by);
+    const dials: Dial[] = [];
+    for (let next = await machine.nextDial(); typeof next !== 'number'; next = await machine.nextDial())
+      dials.push(next);
+    expect(dials.map((d) => d.target.index)).toEqual([0, 4]);
+    // One question per zone and hours: the second federal target in New York reads the first one's answer.
+    expect(asked).toEqual(['America/New_York 08:00-21:00', 'America/New_York 08:00-20:00']);
+    expect(machine.progress()).toMatchObject({
+      counts: { in_flight: 2, pending: 1, skipped: 2 },
+      skippedByReason: { outside_calling_hours: 1, no_timezone: 1 },
+    });
+  });
+
   it('reads a CSV list one page of 200 at a time', async () => {
     const h = harness(450, { maxConcurrentCalls: 1000, callsPerMinute: 1000 }, { inline: false });
     approve(h);

@@ -68,7 +68,11 @@ describe.each(stores)('the contact policy on the $kind store', ({ open, cleanup 
 
   beforeAll(async () => {
     store = await open();
-    policy = parseContactPolicy({ caps: { perNumber: { limit: 2, window: '24h' } } }, 'test policy');
+    // Its campaigns run at any hour of the day: the recipients' hours have a test of their own.
+    policy = parseContactPolicy(
+      { hours: { campaigns: false }, caps: { perNumber: { limit: 2, window: '24h' } } },
+      'test policy',
+    );
     taskQueue = uniqueTaskQueue('contact-policy');
     worker = await createCallWorker({
       connection: env.nativeConnection,
@@ -193,7 +197,10 @@ describe.each(stores)('the contact policy on the $kind store', ({ open, cleanup 
   });
 
   it('defers a campaign target over its cap until the cap allows it, then calls it: never early, never skipped', async () => {
-    const shortCap = parseContactPolicy({ caps: { perNumber: { limit: 1, window: '20s' } } }, 'one call per 20 s');
+    const shortCap = parseContactPolicy(
+      { hours: { campaigns: false }, caps: { perNumber: { limit: 1, window: '20s' } } },
+      'one call per 20 s',
+    );
     const number = '+14155550307';
     const campaignQueue = uniqueTaskQueue('contact-defer');
     const campaignWorker = await createCallWorker({
@@ -328,7 +335,10 @@ describe.each(stores)('the contact policy on the $kind store', ({ open, cleanup 
 describe('a campaign on PostgreSQL while PostgreSQL restarts', () => {
   it('loses no target, calls none twice and keeps every contact, though its creates found the store down', async () => {
     const store = await openContactStore({ databaseUrl: await postgres.createDatabase() });
-    const policy = parseContactPolicy({ caps: { perNumber: { limit: 1, window: '24h' } } }, 'one call a day');
+    const policy = parseContactPolicy(
+      { hours: { campaigns: false }, caps: { perNumber: { limit: 1, window: '24h' } } },
+      'one call a day',
+    );
     const taskQueue = uniqueTaskQueue('contact-pg-restart');
     // Without the gate: the create's own record of "nothing sent" is all that lets its retry send.
     const worker = await createCallWorker({

@@ -16,6 +16,7 @@ import { createRedactor, redactedMark } from '../src/shared/redact';
 import { magicNumbers, type Simulator, startSimulator } from '../src/simulator';
 import { createDevServerEnv, uniqueId, uniqueTaskQueue } from './helpers/temporal';
 import { freshDataDir } from './helpers/data-dir';
+import { anyHourPolicy } from './helpers/policy';
 
 // Logs never print a full phone number, an objective or a transcript: not the worker's, not the CLI's, not the
 // simulator's. Numbers show as "+1415•••0100".
@@ -232,6 +233,7 @@ describe('the production worker and the CLI', () => {
         AGENTPHONE_API_KEY: apiKey,
         AGENTPHONE_BASE_URL: sim.baseUrl,
         AGENTPHONE_DATA_DIR: freshDataDir(),
+        AGENTPHONE_CONTACT_POLICY: anyHourPolicy,
       }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });

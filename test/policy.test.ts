@@ -242,6 +242,13 @@ describe('frequency caps', () => {
     });
   });
 
+  it("apply the recipients' hours to campaigns unless the file says hours.campaigns: false", () => {
+    expect(defaultContactPolicy.campaignHours).toBe(true);
+    expect(parseContactPolicy({}).campaignHours).toBe(true);
+    expect(parseContactPolicy({ hours: { campaigns: false } }).campaignHours).toBe(false);
+    expect(() => parseContactPolicy({ hours: { campaigns: 'no' } })).toThrow(/hours\.campaigns: must be true or false/);
+  });
+
   it("keep Oklahoma's cap when a policy raises its own", () => {
     const policy = parseContactPolicy({ caps: { perNumber: { limit: 5 } } });
     expect(capsFor(oklahoma, policy).map(({ limit }) => limit)).toEqual([5, 1, 3]);

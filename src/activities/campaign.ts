@@ -14,7 +14,7 @@ import { createsPerWindow, rateWindowMs } from '../agentphone/contract';
 import { failureOf, FailureType } from '../shared/failures';
 import type { CallResult } from '../shared/call-types';
 import type { PolicyPreview, TargetsInspection, ValidTarget } from '../shared/targets';
-import { capsFor } from '../policy';
+import { CallingWindowError, callingHoursFor, capsFor, type ClockWindow, narrowWindow } from '../policy';
 import type { ContactPolicyDeps } from './contact-policy';
 
 export type InspectedTargets =
@@ -44,6 +44,13 @@ export interface InspectSource {
   defaultTimezone?: string;
   /** The campaign's own pace, which must stay within the key's ceiling. */
   pace?: { calls: number; windowMs: number };
+  /** The campaign applies its recipients' calling hours, narrowed by its own window: see ValidTarget.hours. */
+  recipientHours?: RecipientHoursAsk;
+}
+
+/** A campaign that applies its recipients' calling hours, and its own window, which can only narrow them. */
+export interface RecipientHoursAsk {
+  callingWindow?: ClockWindow;
 }
 
 /** How many refusals are kept in history; `campaign preview --all` re-reads the file for the rest. */
@@ -61,6 +68,23 @@ export function createCampaignActivities({
   const targets = new ValidatedTargetsCache();
   const withPolicy = (inspection: TargetsInspection, valid: readonly ValidTarget[]) =>
     contacts ? screened(contacts, inspection, valid) : Promise.resolve(inspection);
+  /**
+   * The targets with their calling hours, when the campaign asks for them and the worker's policy applies them to
+   * campaigns. New objects: the cache's stay as they are, for every campaign that reads the same file.
+   */
+  const withHours = (valid: ValidTarget[], ask: RecipientHoursAsk | undefined): ValidTarget[] => {
+    if (!ask || !contacts?.policy.campaignHours) return valid;
+    const policy = contacts.policy;
+    return valid.map((vt) => {
+      const { start, end, source } = callingHoursFor(vt.target.toPhoneNumber, policy);
+      try {
+        return { ...vt, hours: narrowWindow({ start, end, source }, ask.callingWindow) };
+      } catch (error) {
+        if (!(error instanceof CallingWindowError)) throw error;
+        return { ...vt, hours: { never: error.message } };
+      }
+    });
+  };
   return {
     /**
      * Reads and validates every target once, before approval. Large lists stay out of history: only counts and the
@@ -94,7 +118,8 @@ export function createCampaignActivities({
         }
         const { valid, refusals, rows } = validateTargets(inlineRows(source.targets));
         const inspection = await withPolicy(summarize('inline', rows, valid.length, refusals, refusalsKept), valid);
-        return { ok: true, inspection, inlineValid: valid, indexed: searchAttributes, ...(gated ? { gated } : {}) };
+        const inlineValid = withHours(valid, source.recipientHours);
+        return { ok: true, inspection, inlineValid, indexed: searchAttributes, ...(gated ? { gated } : {}) };
       } catch (error) {
         if (error instanceof TargetsFileError)
           return { ok: false, message: error.message, ...(error.line ? { line: error.line } : {}) };
@@ -111,6 +136,7 @@ export function createCampaignActivities({
       sourceHash: string;
       from: number;
       count: number;
+      recipientHours?: RecipientHoursAsk;
     }): Promise<ValidTarget[]> {
       let valid;
       try {
@@ -125,7 +151,7 @@ export function createCampaignActivities({
         }
         throw error;
       }
-      return valid.slice(page.from, page.from + page.count);
+      return withHours(valid.slice(page.from, page.from + page.count), page.recipientHours);
     },
 
     /** The calling window's status in each zone. In an activity, so that tz database updates never alter replay. */

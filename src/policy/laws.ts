@@ -35,6 +35,13 @@ export interface JurisdictionRule {
 export interface ContactPolicy {
   /** Hours for numbers whose jurisdictions have no row. */
   defaultHours: HoursRule;
+  /**
+   * Whether campaigns apply each recipient's calling hours (by its number) on top of their own callingWindow.
+   * `false` leaves a campaign to its callingWindow alone: for calls that are no telephone solicitation, the
+   * operator's decision, shown in every campaign's preview. Single calls ask for the hours themselves
+   * (`callingHours: 'recipient'`).
+   */
+  campaignHours: boolean;
   caps: Required<CapRules>;
   /** By ISO 3166 code (`US`, `US-FL`, `GB`): the built-in rows below, overridden field by field by the file. */
   jurisdictions: Readonly<Record<string, JurisdictionRule>>;
@@ -94,6 +101,7 @@ export const laws: readonly LawRow[] = [
 /** The policy in force without a policy file. */
 export const defaultContactPolicy: ContactPolicy = deepFreeze({
   defaultHours: { ...packageDefaults.hours },
+  campaignHours: true,
   caps: { perNumber: { ...packageDefaults.perNumber }, perCampaign: { ...packageDefaults.perCampaign } },
   jurisdictions: Object.fromEntries(
     laws.map(({ jurisdiction, hours, perNumber }): [string, JurisdictionRule] => [

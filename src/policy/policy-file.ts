@@ -58,7 +58,13 @@ const jurisdictionCode = z
   .regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, { error: 'must be an ISO 3166 code: a country (US) or a subdivision (US-FL)' });
 
 const policyFileSchema = z.strictObject({
-  hours: z.strictObject({ default: hours.optional() }).optional(),
+  hours: z
+    .strictObject({
+      default: hours.optional(),
+      /** false: campaigns keep to their own callingWindow, without each recipient's hours. @default true */
+      campaigns: z.boolean({ error: 'must be true or false' }).optional(),
+    })
+    .optional(),
   caps: caps.optional(),
   jurisdictions: z
     .record(
@@ -138,7 +144,8 @@ export function parseContactPolicy(json: unknown, origin = '(inline JSON)'): Con
   const defaultHours: HoursRule = file.hours?.default
     ? { ...file.hours.default, source: 'contact policy hours.default' }
     : { ...packageDefaults.hours };
-  return deepFreeze({ defaultHours, caps: { perNumber, perCampaign }, jurisdictions, origin });
+  const campaignHours = file.hours?.campaigns ?? true;
+  return deepFreeze({ defaultHours, campaignHours, caps: { perNumber, perCampaign }, jurisdictions, origin });
 }
 
 /** The file's values for one cap over `fallback`; the source changes only when the file says something. */

@@ -204,6 +204,11 @@ export interface CampaignCarry {
   ladders?: Record<number, LadderAttempt[]>;
   /** Whether this campaign runs its retry ladder (decided at its first run: patched). */
   retryLadder?: true;
+  /**
+   * Whether it applies its recipients' calling hours, as the workers' contact policy gives them with each target
+   * (decided at its first run: patched; a campaign from before keeps to its callingWindow alone).
+   */
+  recipientHours?: true;
   /** Attempt numbers above 1, by valid index. */
   attempts: Record<number, number>;
   skippedByReason: Record<string, number>;

@@ -33,6 +33,12 @@ export interface ValidTarget {
   key: string;
   line?: number;
   target: CampaignTarget;
+  /**
+   * The local hours it may be called in, by its number's jurisdiction (the contact policy's), narrowed by the
+   * campaign's callingWindow; `never` when the two do not overlap. Set by the workers for campaigns that apply the
+   * recipients' hours.
+   */
+  hours?: { start: string; end: string; source: string } | { never: string };
 }
 
 export interface TargetsInspection {

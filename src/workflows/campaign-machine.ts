@@ -5,7 +5,10 @@
 // messages to it, starts the children it asks for and sleeps until it can do more.
 import type { ExistingCall } from '../activities/campaign';
 import type { CallResult, CampaignDialSlot } from '../shared/call-types';
-import type { WindowStatus } from '../shared/calling-window';
+import type { CallingWindow, WindowStatus } from '../shared/calling-window';
+
+/** Local-time bounds: a campaign's callingWindow, or a target's hours. */
+type ClockWindow = Pick<CallingWindow, 'start' | 'end'>;
 import {
   type CampaignCarry,
   type LadderAttempt,
@@ -31,8 +34,8 @@ import type { Settings } from './campaign-settings';
 export interface CampaignPorts {
   /** A page of a CSV list's valid targets, from `first`. */
   loadPage(first: number, count: number): Promise<ValidTarget[]>;
-  /** Whether the calling window is open in `zone` at `at`, and when that changes. */
-  windowStatus(zone: string, at: number): Promise<WindowStatus>;
+  /** Whether `window` is open in `zone` at `at`, and when that changes. */
+  windowStatus(zone: string, at: number, window: ClockWindow): Promise<WindowStatus>;
   /** The campaign entered a state (the workflow indexes it). */
   entered(state: CampaignState): void;
   /** Something visible changed (the workflow shows the details). */
@@ -51,6 +54,9 @@ export interface Dial {
 
 /** Where the loop goes after dialing what it could. */
 export type Review = 'completed' | 'pilot' | 'wait';
+
+/** Why a target is skipped before it is dialed, by its calling hours. */
+type SkipReason = 'no_timezone' | 'outside_calling_hours';
 
 export const finalStates: readonly CampaignState[] = ['completed', 'rejected', 'expired', 'canceled'];
 const pageSize = 200;
@@ -529,9 +535,9 @@ export class CampaignMachine {
       const entry = c.redial[i]!;
       const target = await this.targetAt(entry.index);
       const opensAt = await this.windowOpensAt(target, now);
-      if (opensAt === 'never') {
+      if (typeof opensAt === 'string') {
         c.redial.splice(i--, 1);
-        this.markSkipped(entry.index, 'no_timezone');
+        this.markSkipped(entry.index, opensAt);
       } else if (opensAt <= now) {
         c.redial.splice(i, 1);
         return { target, attempt: entry.attempt, ...(entry.ladder ? { ladder: entry.ladder } : {}) };
@@ -544,8 +550,8 @@ export class CampaignMachine {
         continue;
       }
       const opensAt = await this.windowOpensAt(target, now);
-      if (opensAt === 'never') {
-        this.markSkipped(c.cursor++, 'no_timezone');
+      if (typeof opensAt === 'string') {
+        this.markSkipped(c.cursor++, opensAt);
         continue;
       }
       if (opensAt <= now) return { target, attempt: (c.attempts[c.cursor++] ?? 0) + 1 };
@@ -569,16 +575,24 @@ export class CampaignMachine {
     return page[i - first]!;
   }
 
-  /** When the target's calling window opens (now or later), or 'never' when its zone is unknown (fail closed). */
-  private async windowOpensAt(target: ValidTarget, now: number): Promise<number | 'never'> {
-    const window = this.input.callingWindow;
+  /**
+   * When the target may be called (now or later): within its recipient's hours when the campaign applies them (the
+   * workers give them with the target, already narrowed by the campaign's callingWindow), else within the
+   * callingWindow, else at any time. A reason to skip it instead: `no_timezone` when its zone is unknown (fail
+   * closed), `outside_calling_hours` when the callingWindow never meets its hours.
+   */
+  private async windowOpensAt(target: ValidTarget, now: number): Promise<number | SkipReason> {
+    const hours = this.c.recipientHours ? target.hours : undefined;
+    if (hours && 'never' in hours) return 'outside_calling_hours';
+    const window: ClockWindow | undefined = hours ?? this.input.callingWindow;
     if (!window) return now;
-    const zone = target.target.timezone ?? window.defaultTimezone;
-    if (!zone) return 'never';
-    let status = this.windows.get(zone);
+    const zone = target.target.timezone ?? this.input.callingWindow?.defaultTimezone;
+    if (!zone) return 'no_timezone';
+    const key = hours ? `${zone} ${hours.start}-${hours.end}` : zone;
+    let status = this.windows.get(key);
     if (!status || status.changesAt <= now) {
-      status = await this.ports.windowStatus(zone, now);
-      this.windows.set(zone, status);
+      status = await this.ports.windowStatus(zone, now, hours ? { start: hours.start, end: hours.end } : window);
+      this.windows.set(key, status);
     }
     return status.open ? now : status.changesAt;
   }

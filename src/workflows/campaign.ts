@@ -64,15 +64,27 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
   const settings = resolveSettings(input, { strict, ladder });
   const carry = carried ?? CampaignMachine.fresh(info.workflowId, patched('campaign-child-ids-v2') ? 2 : 1);
   if (ladder) carry.retryLadder = true;
+  // The recipients' calling hours apply to campaigns started since they exist; the first run records it.
+  if (!carried && patched('campaign-recipient-hours')) carry.recipientHours = true;
+  const window = input.callingWindow;
+  const recipientHours = carry.recipientHours
+    ? { ...(window ? { callingWindow: { start: window.start, end: window.end } } : {}) }
+    : undefined;
   const campaign: CampaignMachine = new CampaignMachine(input, settings, carry, {
     loadPage: (first, count) =>
       loadCampaignTargets.executeWithOptions({ summary: `load targets ${first + 1}–${first + count}` }, [
-        { targetsCsvPath: input.targetsCsvPath!, sourceHash: carry.inspection.sourceHash, from: first, count },
+        {
+          targetsCsvPath: input.targetsCsvPath!,
+          sourceHash: carry.inspection.sourceHash,
+          from: first,
+          count,
+          ...(recipientHours ? { recipientHours } : {}),
+        },
       ]),
-    windowStatus: async (zone, at) =>
+    windowStatus: async (zone, at, window) =>
       (
         await callingWindows.executeWithOptions({ summary: `calling window in ${zone}` }, [
-          { zones: [zone], window: input.callingWindow!, at },
+          { zones: [zone], window, at },
         ])
       )[zone]!,
     entered: () => index(),
@@ -97,6 +109,7 @@ export async function callCampaignWorkflow(input: CampaignInput): Promise<Campai
         targets: input.targets,
         ...(input.callingWindow?.defaultTimezone ? { defaultTimezone: input.callingWindow.defaultTimezone } : {}),
         pace: { calls: settings.callsPerMinute, windowMs: settings.rateWindowMs },
+        ...(recipientHours ? { recipientHours } : {}),
       },
     ]);
     if (!inspected.ok) {

@@ -5,6 +5,7 @@ import { Connection } from '@temporalio/client';
 import { findTemporalBinary } from '../../../src/dev/temporal-binaries';
 import { searchAttributeKeys } from '../../../src/shared/search-attributes';
 import { freePort } from '../../helpers/browser';
+import { anyHourPolicy } from '../../helpers/policy';
 
 export const root = join(__dirname, '..', '..', '..');
 export const workerJs = join(root, 'lib', 'worker.js');
@@ -185,6 +186,8 @@ export function workerEnv({
     TEMPORAL_TASK_QUEUE: taskQueue,
     AGENTPHONE_API_KEY: apiKey,
     AGENTPHONE_BASE_URL: baseUrl,
+    // The suites run at any hour of the day: their campaigns keep to their own windows (test/fixtures/).
+    AGENTPHONE_CONTACT_POLICY: anyHourPolicy,
     ...(httpTimeoutMs === undefined ? {} : { AGENTPHONE_HTTP_TIMEOUT_MS: String(httpTimeoutMs) }),
     ...(rateLimit === undefined ? {} : { AGENTPHONE_RATE_LIMIT: rateLimit }),
   };
