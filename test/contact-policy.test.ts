@@ -284,6 +284,8 @@ describe.each(stores)('the contact policy on the $kind store', ({ open, cleanup 
       capped: 1,
       cappedBy: { 'per-number': 1 },
       cappedUntil: expect.any(String),
+      // This suite's policy keeps campaigns to their own windows.
+      recipientHours: { applied: false, noTimezone: 0 },
     });
     // The suite's policy: 2 calls in 24 h. The first of the two leaves the window a day after it was placed.
     const until = Date.parse(progress.validation!.policy!.cappedUntil!);

@@ -125,6 +125,8 @@ describe('a campaign applies its recipients calling hours by default', () => {
     );
     expect(progress.counts).toMatchObject({ achieved: 1, skipped: 1, pending: 1 });
     expect(progress.skippedByReason).toEqual({ no_timezone: 1 });
+    // Said at the preview: the hours apply, and one target has no zone that can be told.
+    expect(progress.validation?.policy?.recipientHours).toEqual({ applied: true, noTimezone: 1 });
     // Held, not refused: it waits for its hours (a timer), and nothing was sent.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(posts(closed)).toEqual([]);

@@ -66,8 +66,8 @@ export function createCampaignActivities({
   const gated = gate !== undefined;
   /** The valid targets of the files this worker pages through: each is parsed once per worker, not once a page. */
   const targets = new ValidatedTargetsCache();
-  const withPolicy = (inspection: TargetsInspection, valid: readonly ValidTarget[]) =>
-    contacts ? screened(contacts, inspection, valid) : Promise.resolve(inspection);
+  const withPolicy = (inspection: TargetsInspection, valid: readonly ValidTarget[], source: InspectSource) =>
+    contacts ? screened(contacts, inspection, valid, source) : Promise.resolve(inspection);
   /**
    * The targets with their calling hours, when the campaign asks for them and the worker's policy applies them to
    * campaigns. New objects: the cache's stay as they are, for every campaign that reads the same file.
@@ -111,13 +111,17 @@ export function createCampaignActivities({
           const { hash, valid, refusals, rows } = await targets.inspect(source.targetsCsvPath);
           return {
             ok: true,
-            inspection: await withPolicy(summarize(hash, rows, valid.length, refusals, refusalsKept), valid),
+            inspection: await withPolicy(summarize(hash, rows, valid.length, refusals, refusalsKept), valid, source),
             indexed: searchAttributes,
             ...(gated ? { gated } : {}),
           };
         }
         const { valid, refusals, rows } = validateTargets(inlineRows(source.targets));
-        const inspection = await withPolicy(summarize('inline', rows, valid.length, refusals, refusalsKept), valid);
+        const inspection = await withPolicy(
+          summarize('inline', rows, valid.length, refusals, refusalsKept),
+          valid,
+          source,
+        );
         const inlineValid = withHours(valid, source.recipientHours);
         return { ok: true, inspection, inlineValid, indexed: searchAttributes, ...(gated ? { gated } : {}) };
       } catch (error) {
@@ -206,9 +210,16 @@ async function screened(
   contacts: ContactPolicyDeps,
   inspection: TargetsInspection,
   valid: readonly ValidTarget[],
+  { recipientHours: ask, defaultTimezone }: InspectSource,
 ): Promise<TargetsInspection> {
   const at = Date.now();
   const preview: PolicyPreview = { at: new Date(at).toISOString(), doNotCall: 0, capped: 0, cappedBy: {} };
+  if (ask) {
+    const applied = contacts.policy.campaignHours;
+    // Without a zone of its own, a target takes the campaign's defaultTimezone, or is skipped.
+    const noTimezone = applied && !defaultTimezone ? valid.filter((vt) => !vt.target.timezone).length : 0;
+    preview.recipientHours = { applied, noTimezone };
+  }
   try {
     const verdicts = await contacts.store.screen(
       valid.map(({ target }) => ({

@@ -157,6 +157,14 @@ function printPolicyPreview(policy: PolicyPreview): void {
   );
   for (const [cap, n] of Object.entries(policy.cappedBy)) console.log(`                  ${n} by ${field(cap)}`);
   if (policy.cappedUntil) console.log(`                  the last allowed at ${field(policy.cappedUntil)}`);
+  const hours = policy.recipientHours;
+  if (hours?.applied) {
+    console.log(
+      `  calling hours   each recipient's, by number, within the campaign's window` +
+        (hours.noTimezone ? `; ${hours.noTimezone} with no zone that can be told (skipped no_timezone)` : ''),
+    );
+  } else if (hours)
+    console.log("  calling hours   the campaign's window alone (the policy's hours.campaigns is false)");
 }
 
 export function printStatus(p: CampaignProgress): void {

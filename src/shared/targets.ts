@@ -70,6 +70,11 @@ export interface PolicyPreview {
   cappedBy: Record<string, number>;
   /** When the last capped target is allowed. */
   cappedUntil?: string;
+  /**
+   * Whether the campaign calls each target within its recipient's hours (the policy's `hours.campaigns`), and how
+   * many targets it will skip `no_timezone` because their zone cannot be told.
+   */
+  recipientHours?: { applied: boolean; noTimezone: number };
   /** The store could not be read, so nothing was screened: the dial still checks every target. */
   unavailable?: string;
 }
