@@ -59,6 +59,24 @@ const stores: { kind: string; open: () => Promise<ContactStore>; cleanup?: () =>
 
 const posts = (number: string) => sim.requests().filter((r) => r.method === 'POST' && r.toPhoneNumber === number);
 
+/** A worker of its own on `taskQueue`, checking `policy` on `store` before every create; without the gate unless asked. */
+async function workerWith(
+  taskQueue: string,
+  store: ContactStore,
+  policy: ContactPolicy,
+  gate: { taskQueue: string } | false = false,
+): Promise<CallWorker> {
+  return createCallWorker({
+    connection: env.nativeConnection,
+    taskQueue,
+    agentPhone: createAgentPhoneClient({ apiKey: sim.apiKey, baseUrl: sim.baseUrl }),
+    ...(gate ? { gate, rateLimit: { count: 100, windowMs: 1_000 } } : { gate: false }),
+    searchAttributes: false,
+    worker: { workflowBundle: await workflowBundle() },
+    contacts: { store, policy },
+  });
+}
+
 describe.each(stores)('the contact policy on the $kind store', ({ open, cleanup }) => {
   let store: ContactStore;
   let worker: CallWorker;
@@ -74,16 +92,7 @@ describe.each(stores)('the contact policy on the $kind store', ({ open, cleanup 
       'test policy',
     );
     taskQueue = uniqueTaskQueue('contact-policy');
-    worker = await createCallWorker({
-      connection: env.nativeConnection,
-      taskQueue,
-      agentPhone: createAgentPhoneClient({ apiKey: sim.apiKey, baseUrl: sim.baseUrl }),
-      rateLimit: { count: 100, windowMs: 1_000 },
-      gate: { taskQueue: gateQueue },
-      searchAttributes: false,
-      worker: { workflowBundle: await workflowBundle() },
-      contacts: { store, policy },
-    });
+    worker = await workerWith(taskQueue, store, policy, { taskQueue: gateQueue });
     running = worker.run();
   }, 180_000);
 
@@ -152,15 +161,7 @@ describe.each(stores)('the contact policy on the $kind store', ({ open, cleanup 
     const strict = parseContactPolicy({ caps: { perNumber: { limit: 1, window: '24h' } } }, 'cap of one');
     const number = '+14155550304';
     const raceQueue = uniqueTaskQueue('contact-race');
-    const raceWorker = await createCallWorker({
-      connection: env.nativeConnection,
-      taskQueue: raceQueue,
-      agentPhone: createAgentPhoneClient({ apiKey: sim.apiKey, baseUrl: sim.baseUrl }),
-      gate: false,
-      searchAttributes: false,
-      worker: { workflowBundle: await workflowBundle() },
-      contacts: { store, policy: strict },
-    });
+    const raceWorker = await workerWith(raceQueue, store, strict);
     const endings = await raceWorker.runUntil(async () => {
       const handles = await Promise.all(
         [1, 2].map(async () => {
@@ -203,15 +204,7 @@ describe.each(stores)('the contact policy on the $kind store', ({ open, cleanup 
     );
     const number = '+14155550307';
     const campaignQueue = uniqueTaskQueue('contact-defer');
-    const campaignWorker = await createCallWorker({
-      connection: env.nativeConnection,
-      taskQueue: campaignQueue,
-      agentPhone: createAgentPhoneClient({ apiKey: sim.apiKey, baseUrl: sim.baseUrl }),
-      gate: false,
-      searchAttributes: false,
-      worker: { workflowBundle: await workflowBundle() },
-      contacts: { store, policy: shortCap },
-    });
+    const campaignWorker = await workerWith(campaignQueue, store, shortCap);
     const report = await campaignWorker.runUntil(async () => {
       const { handle: single } = await startCall(
         env.client,
@@ -343,15 +336,7 @@ describe('a campaign on PostgreSQL while PostgreSQL restarts', () => {
     );
     const taskQueue = uniqueTaskQueue('contact-pg-restart');
     // Without the gate: the create's own record of "nothing sent" is all that lets its retry send.
-    const worker = await createCallWorker({
-      connection: env.nativeConnection,
-      taskQueue,
-      agentPhone: createAgentPhoneClient({ apiKey: sim.apiKey, baseUrl: sim.baseUrl }),
-      gate: false,
-      searchAttributes: false,
-      worker: { workflowBundle: await workflowBundle() },
-      contacts: { store, policy },
-    });
+    const worker = await workerWith(taskQueue, store, policy);
     const numbers = Array.from({ length: 6 }, (_, i) => `+1415555033${i}`);
     try {
       await worker.runUntil(async () => {
@@ -398,15 +383,7 @@ describe('a campaign on PostgreSQL while PostgreSQL restarts', () => {
   it('fails a call ContactStoreUnavailable, sending nothing, when the store stays down through every retry', async () => {
     const store = await openContactStore({ databaseUrl: await postgres.createDatabase() });
     const taskQueue = uniqueTaskQueue('contact-pg-down');
-    const worker = await createCallWorker({
-      connection: env.nativeConnection,
-      taskQueue,
-      agentPhone: createAgentPhoneClient({ apiKey: sim.apiKey, baseUrl: sim.baseUrl }),
-      gate: false,
-      searchAttributes: false,
-      worker: { workflowBundle: await workflowBundle() },
-      contacts: { store, policy: parseContactPolicy({}, 'defaults') },
-    });
+    const worker = await workerWith(taskQueue, store, parseContactPolicy({}, 'defaults'));
     const number = '+14155550340';
     try {
       await worker.runUntil(() =>
