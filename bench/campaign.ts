@@ -17,6 +17,7 @@ import { tsToMs } from '@temporalio/common/lib/time';
 import { createAgentPhoneClient } from '../src/agentphone';
 import { type RequestLogEntry, startSimulator } from '../src/simulator';
 import { createCallWorker } from '../src/worker';
+import type { ContactPolicyDeps } from '../src/activities';
 import { callCampaignWorkflow } from '../src/workflows';
 import type { CampaignProgress } from '../src/shared/campaign-types';
 import { type ActionCount, countActions, describeKinds, sumCounts } from './helpers/actions';
@@ -51,6 +52,8 @@ export interface CampaignBenchOptions {
   maxConcurrentCalls: number;
   /** No repeat starts that would end after this many seconds (judged by the previous repeat). */
   budgetSeconds?: number;
+  /** The contact policy and store the worker checks before every create (bench/policy-makespan.ts). @default none */
+  contacts?: ContactPolicyDeps;
   log?: (line: string) => void;
 }
 
@@ -139,6 +142,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<C
     sequentialTargets,
     maxConcurrentCalls,
     budgetSeconds = Infinity,
+    contacts,
     log = console.log,
   } = options;
   const began = Date.now();
@@ -160,6 +164,7 @@ export async function runCampaignBench(options: CampaignBenchOptions): Promise<C
     // The key's ceiling at this scale: the API's 10 a minute, in a one-second minute.
     rateLimit: { count: minuteScale.limit, windowMs: minuteScale.windowMs },
     worker: { workflowBundle: bundle },
+    ...(contacts ? { contacts } : {}),
   });
   const running = worker.run();
   let ownQueries = 0;
