@@ -15,7 +15,7 @@ import { failureOf, FailureType } from '../shared/failures';
 import type { CallResult } from '../shared/call-types';
 import type { PolicyPreview, TargetsInspection, ValidTarget } from '../shared/targets';
 import { CallingWindowError, callingHoursFor, capsFor, type ClockWindow, narrowWindow } from '../policy';
-import type { ContactPolicyDeps } from './contact-policy';
+import { type ContactPolicyDeps, storeFault } from './contact-policy';
 
 export type InspectedTargets =
   | { ok: true; inspection: TargetsInspection; inlineValid?: ValidTarget[]; indexed: boolean; gated?: boolean }
@@ -238,8 +238,8 @@ async function screened(
     }
     if (until) preview.cappedUntil = new Date(until).toISOString();
   } catch (error) {
-    log.warn('could not screen the campaign targets against the contact policy', { error: String(error) });
-    preview.unavailable = `the contact store could not be read (${error instanceof Error ? error.name : 'error'})`;
+    log.warn('could not screen the campaign targets against the contact policy', { error: storeFault(error) });
+    preview.unavailable = `the contact store could not be read (${storeFault(error)})`;
   }
   return { ...inspection, policy: preview };
 }

@@ -61,6 +61,15 @@ export async function reserveContact(
   }
 }
 
+/**
+ * What went wrong with the store, for a failure or a log line: the error's class and code (`Error ECONNREFUSED`),
+ * never its message, which a database driver may fill with a host name.
+ */
+export function storeFault(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return `${error instanceof Error ? error.name : 'Error'}${typeof code === 'string' ? ` ${code}` : ''}`;
+}
+
 /** A create that certainly placed nothing (the API refused it): its contact no longer counts. */
 export async function releaseContact({ store }: ContactPolicyDeps): Promise<void> {
   await store.release(reservationIdOf());

@@ -13,7 +13,7 @@ import { FailureType } from '../shared/failures';
 import type { CallRequest } from '../guardrails';
 import type { Offer } from '../shared/dial-gate';
 import { toFailure } from './http-failure';
-import { type ContactPolicyDeps, releaseContact, reserveContact } from './contact-policy';
+import { type ContactPolicyDeps, releaseContact, reserveContact, storeFault } from './contact-policy';
 import { ContactStoreInputError, InvalidPhoneNumberError, ReservationConflictError } from '../contact-store';
 import { type DialGate, dialGate, type DialGateConfig, requesterOf, type SlotAsk } from './dial-gate-client';
 
@@ -217,17 +217,14 @@ async function claimSlot(gate: DialGate, ask: SlotAsk, offered: Offer | undefine
   }
 }
 
-/**
- * A retry of a create must know whether an earlier attempt may have reached the API. It may have, unless the gate
- * holds no claim of it (a claim comes before every send) or it recorded that it sent nothing.
- */
+/** The store's own errors: a bug in what was asked of it, not an outage. */
+const storeErrors = [ContactStoreInputError, InvalidPhoneNumberError, ReservationConflictError];
+
 /**
  * The contact policy's check, with a store that cannot be reached named: a retryable `ContactStoreUnavailable`
  * (Temporal retries the create; each retry asks the store again, and the reservation is idempotent), the type the
  * call fails with if the store stays down through every retry. The policy's own refusals pass as they are.
  */
-const storeErrors = [ContactStoreInputError, InvalidPhoneNumberError, ReservationConflictError];
-
 async function checkContact(
   contacts: ContactPolicyDeps,
   toPhoneNumber: string,
@@ -239,16 +236,17 @@ async function checkContact(
   } catch (error) {
     // The policy's refusals, and the store's own errors (a bug, not an outage), pass as they are.
     if (error instanceof ApplicationFailure || storeErrors.some((type) => error instanceof type)) throw error;
-    // The driver's message may hold a host name; the class and code are enough to act on.
-    const code = (error as { code?: unknown }).code;
-    const what = `${error instanceof Error ? error.name : 'Error'}${typeof code === 'string' ? ` ${code}` : ''}`;
     throw ApplicationFailure.create({
       type: FailureType.ContactStoreUnavailable,
-      message: `The contact store could not check the call (${what}): nothing was sent.`,
+      message: `The contact store could not check the call (${storeFault(error)}): nothing was sent.`,
     });
   }
 }
 
+/**
+ * A retry of a create must know whether an earlier attempt may have reached the API. It may have, unless the gate
+ * holds no claim of it (a claim comes before every send) or it recorded that it sent nothing.
+ */
 async function refuseIfAnEarlierAttemptMayHaveSent(
   gate: DialGate | undefined,
   ask: SlotAsk,
