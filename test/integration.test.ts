@@ -46,6 +46,14 @@ async function starter(args: string[], extra: Record<string, string> = {}) {
   }
 }
 
+/** The production worker run to its exit, for the starts it must refuse: its exit code and what it printed. */
+async function workerRun(env: NodeJS.ProcessEnv, timeout: number): Promise<{ code: number; stderr: string }> {
+  return run(process.execPath, [workerJs], { env, timeout }).then(
+    () => ({ code: 0, stderr: '' }),
+    (e: { code: number; stderr: string }) => e,
+  );
+}
+
 beforeAll(async () => {
   if (!existsSync(workerJs) || !existsSync(join(root, 'lib', 'workflow-bundle.js'))) {
     throw new Error('lib/ is missing: run `npm run build` first (npm test does).');
@@ -188,13 +196,7 @@ describe('the worker process', () => {
   it('exits non-zero at once, naming AGENTPHONE_API_KEY, when the key is missing, and calls nothing', async () => {
     const before = sim.requests().length;
     const started = Date.now();
-    const result = await run(process.execPath, [workerJs], {
-      env: processEnv({ AGENTPHONE_BASE_URL: sim.baseUrl }),
-      timeout: 20_000,
-    }).then(
-      () => ({ code: 0, stderr: '' }),
-      (e: { code: number; stderr: string }) => e,
-    );
+    const result = await workerRun(processEnv({ AGENTPHONE_BASE_URL: sim.baseUrl }), 20_000);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('AGENTPHONE_API_KEY');
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -202,16 +204,13 @@ describe('the worker process', () => {
   });
 
   it('refuses to start on an embedded contact store another worker holds, naming AGENTPHONE_DATABASE_URL', async () => {
-    const result = await run(process.execPath, [workerJs], {
-      env: processEnv({
+    const result = await workerRun(
+      processEnv({
         AGENTPHONE_API_KEY: apiKey,
         AGENTPHONE_BASE_URL: sim.baseUrl,
         AGENTPHONE_DATA_DIR: workerDataDir,
       }),
-      timeout: 60_000,
-    }).then(
-      () => ({ code: 0, stderr: '' }),
-      (e: { code: number; stderr: string }) => e,
+      60_000,
     );
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('AGENTPHONE_DATABASE_URL');
@@ -225,17 +224,14 @@ describe('the worker process', () => {
       JSON.stringify({ caps: { perNumer: { limit: 2 } }, hours: { default: { start: '25:00', end: '21:00' } } }),
     );
     const before = sim.requests().length;
-    const result = await run(process.execPath, [workerJs], {
-      env: processEnv({
+    const result = await workerRun(
+      processEnv({
         AGENTPHONE_API_KEY: apiKey,
         AGENTPHONE_BASE_URL: sim.baseUrl,
         AGENTPHONE_DATA_DIR: freshDataDir(),
         AGENTPHONE_CONTACT_POLICY: file,
       }),
-      timeout: 20_000,
-    }).then(
-      () => ({ code: 0, stderr: '' }),
-      (e: { code: number; stderr: string }) => e,
+      20_000,
     );
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(file);
